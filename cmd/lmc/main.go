@@ -1,0 +1,13 @@
+// Command lmc compresses large language models and measures what the
+// compression costs. Run `lmc --help` for the commands.
+package main
+
+import (
+	"os"
+
+	"github.com/lmc-project/lmc/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package modelfile
+
+func dropPages(b []byte) {}
