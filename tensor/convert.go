@@ -42,9 +42,7 @@ func F16ToF32Slice(dst []float32, src []uint16) {
 		return
 	}
 	if !nativeLE {
-		for i, h := range src {
-			dst[i] = F16ToF32(h)
-		}
+		f16ToF32Go(dst, src)
 		return
 	}
 	kF16ToF32(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), len(src))
@@ -60,9 +58,7 @@ func F32ToF16Slice(dst []uint16, src []float32) {
 		return
 	}
 	if !nativeLE {
-		for i, f := range src {
-			dst[i] = F32ToF16(f)
-		}
+		f32ToF16Go(dst, src)
 		return
 	}
 	kF32ToF16(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), len(src))
@@ -78,9 +74,7 @@ func BF16ToF32Slice(dst []float32, src []uint16) {
 		return
 	}
 	if !nativeLE {
-		for i, h := range src {
-			dst[i] = BF16ToF32(h)
-		}
+		bf16ToF32Go(dst, src)
 		return
 	}
 	kBF16ToF32(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), len(src))
@@ -96,9 +90,7 @@ func F32ToBF16Slice(dst []uint16, src []float32) {
 		return
 	}
 	if !nativeLE {
-		for i, f := range src {
-			dst[i] = F32ToBF16(f)
-		}
+		f32ToBF16Go(dst, src)
 		return
 	}
 	kF32ToBF16(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), len(src))
@@ -143,8 +135,10 @@ func Convert(dst []byte, dt DType, src []byte, st DType) error {
 	case dt == F32:
 		decodeLE(dst, src, st, false)
 	default:
-		// Stage through float32 (little-endian bytes) a chunk at a time.
-		var buf [4 * chunkElems]byte
+		// Stage through float32 (little-endian bytes) a chunk at a time,
+		// in a 4-byte-aligned buffer so the Go loops can use typed views.
+		var words [chunkElems]uint32
+		buf := bytesAt(unsafe.Pointer(&words), 0, 4*chunkElems)
 		ss, ds := st.Size(), dt.Size()
 		for i := 0; i < n; i += chunkElems {
 			m := min(chunkElems, n-i)
@@ -168,7 +162,8 @@ func DecodeF32(dst []float32, src []byte, st DType) error {
 		decodeLE(bytesAt(unsafe.Pointer(&dst[0]), 0, 4*n), src, st, false)
 		return nil
 	}
-	var buf [4 * chunkElems]byte
+	var words [chunkElems]uint32
+	buf := bytesAt(unsafe.Pointer(&words), 0, 4*chunkElems)
 	for i := 0; i < n; i += chunkElems {
 		m := min(chunkElems, n-i)
 		decodeLE(buf[:4*m], src[i*st.Size():(i+m)*st.Size()], st, false)
@@ -191,7 +186,8 @@ func EncodeF32(dst []byte, dt DType, src []float32) error {
 		encodeLE(dst, dt, bytesAt(unsafe.Pointer(&src[0]), 0, 4*n))
 		return nil
 	}
-	var buf [4 * chunkElems]byte
+	var words [chunkElems]uint32
+	buf := bytesAt(unsafe.Pointer(&words), 0, 4*chunkElems)
 	for i := 0; i < n; i += chunkElems {
 		m := min(chunkElems, n-i)
 		for j := range m {

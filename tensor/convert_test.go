@@ -12,7 +12,9 @@ import (
 )
 
 // forEachLevel runs f once per kernel implementation this machine can run
-// ("go", and on amd64 "avx2", "avx512").
+// ("go", and on amd64 "avx2", "avx512"), and once more as "portable": the
+// Go loops with nativeLE cleared, which takes the byte-by-byte paths a
+// big-endian machine takes.
 func forEachLevel(t *testing.T, f func(t *testing.T)) {
 	for _, name := range kernelLevels() {
 		t.Run(name, func(t *testing.T) {
@@ -20,6 +22,12 @@ func forEachLevel(t *testing.T, f func(t *testing.T)) {
 			f(t)
 		})
 	}
+	t.Run("portable", func(t *testing.T) {
+		defer setLevel("go")()
+		defer func(old bool) { nativeLE = old }(nativeLE)
+		nativeLE = false
+		f(t)
+	})
 }
 
 // testLengths covers 0..100 and the neighbourhoods of the vector widths

@@ -46,12 +46,15 @@
 //
 // On amd64 the F16, BF16 <-> F32 kernels use AVX-512 (16 lanes) or
 // AVX2+F16C (8 lanes) assembly chosen once at start-up with
-// golang.org/x/sys/cpu (GODEBUG=cpu.avx512f=off selects AVX2,
-// cpu.avx2=off the Go loops); F16 uses VCVTPH2PS/VCVTPS2PH with RNE, BF16 uses integer
-// shifts and integer RNE (VCVTNEPS2BF16 is not used because it flushes
-// subnormal inputs to zero). The build tags noasm and purego select the
-// pure-Go loops, which are also the reference the assembly is tested
-// against.
+// golang.org/x/sys/cpu (GODEBUG=cpu.avx512f=off selects AVX2, cpu.avx2=off
+// the Go loops). F16 uses VCVTPH2PS and VCVTPS2PH with immediate rounding
+// mode RNE; BF16 uses integer shifts and integer RNE (VCVTNEPS2BF16 is not
+// used because it flushes subnormal inputs to zero). The build tags noasm
+// and purego select the pure-Go loops, which are also the reference the
+// assembly is tested against; they use typed loads and stores where the
+// machine is little-endian and the buffers are aligned, and byte-by-byte
+// little-endian decoding otherwise. The FP8 and F64 loops are Go on every
+// platform (FP8 decoding is a 256-entry table lookup).
 //
 // # Limits
 //

@@ -56,7 +56,7 @@ func setLevel(name string) (restore func()) {
 // Assembly kernels (kernels_amd64.s). Each converts n elements from src to
 // dst; n must be a positive multiple of the kernel's width (16 for the
 // AVX512 ones and for f32ToBF16AVX2, 8 for the other AVX2 ones). Their
-// reference is the loop of the same name in kernels_generic.go.
+// reference is the Go loop with the same stem in kernels_generic.go.
 
 //go:noescape
 func f16ToF32AVX512(dst, src unsafe.Pointer, n int)

@@ -1,10 +1,11 @@
 //go:build amd64 && !noasm && !purego
 
 // Hand-written AVX2/AVX-512 conversion kernels. The Go reference for each
-// TEXT symbol is the loop of the same name with "LE" for the suffix in
-// kernels_generic.go (f16ToF32AVX512 -> f16ToF32LE); tests check them bit
-// for bit. Every kernel takes (dst, src unsafe.Pointer, n int) with n a
-// positive multiple of its width; loads and stores are unaligned.
+// TEXT symbol is the loop with the same stem in kernels_generic.go
+// (f16ToF32AVX512 -> f16ToF32Go, f16ToF32LE), itself defined by the scalar
+// function (F16ToF32); tests check them bit for bit. Every kernel takes
+// (dst, src unsafe.Pointer, n int) with n a positive multiple of its
+// width; loads and stores are unaligned.
 
 #include "textflag.h"
 

@@ -9,7 +9,43 @@
 //   - Hugging Face tokenizer directories (tokenizer.json, tokenizer.model,
 //     tokenizer_config.json, special_tokens_map.json, config.json):
 //     [ReadHFTokenizer], [WriteHFTokenizer];
-//   - OpenAI's GPT-2 files (encoder.json, vocab.bpe): [ReadGPT2Files].
+//   - OpenAI's GPT-2 files (encoder.json, vocab.bpe): [ReadGPT2Files];
+//   - OpenAI's tiktoken rank files (cl100k_base.tiktoken, ...):
+//     [NewTiktoken], [ParseTiktoken].
+//
+// and lmc's own tokenizers ([Tokenizer], from [New]), which encode and
+// decode exactly as llama.cpp does (llama-vocab.cpp):
+//
+//   - Model "llama": SentencePiece-style BPE with byte fallback
+//     (llm_tokenizer_spm: Llama 2, Phi-3, Baichuan, llama2.c's tok512);
+//   - Model "gpt2": byte-level BPE with the pre-tokenizer tokenizer.ggml.pre
+//     names (llm_tokenizer_bpe): "gpt-2" (also mpt, olmo, ...), "llama-bpe"
+//     (Llama 3), "qwen2" (Qwen2/2.5/3, deepseek-r1-qwen), "gpt-4o",
+//     "falcon", "starcoder" (also refact, command-r, ...),
+//     "deepseek-llm", "deepseek-coder" and "default", split by hand-written
+//     scanners in package pretok;
+//   - tiktoken: cl100k_base and o200k_base, with tiktoken's merge rule.
+//
+// Special tokens are split off first as llama.cpp's
+// tokenizer_st_partition does (user-defined tokens always, control and
+// unknown ones with [Tokenizer.EncodeWithSpecial]); BOS/EOS are added as
+// the vocabulary says. [Tokenizer.Decode] joins token bytes (a character
+// split over byte tokens is whole again) and drops SentencePiece's
+// dummy-prefix space; [Tokenizer.Detokenize] is llama_detokenize byte for
+// byte; a [Decoder] streams ids into valid UTF-8. Pre-tokens (byte-level
+// BPE) and "▁"-delimited segments (SentencePiece) are cached, so a
+// long-lived Tokenizer encodes tens of MB/s on one core.
+//
+// Checked against llama.cpp's test-tokenizer-0 vectors (in shared/:
+// llama-spm, phi-3, gpt-2, mpt, falcon, starcoder, refact, deepseek-llm,
+// deepseek-coder, and llama-bpe, qwen2, deepseek-r1-qwen through the
+// Llama 3 and Qwen3 tokenizer.json), books5M's tok512 encodings (pg98.txt:
+// 431,017 tokens with BOS, as llama.cpp), known tiktoken encodings, and a
+// torture corpus (testdata/torture.txt) against an independent Python
+// implementation. Not implemented: WPM (BERT), UGM (T5), RWKV tokenizers,
+// the other llama.cpp pre-tokenizers, and llama.cpp's per-model token
+// attributes (Phi-3's rstrip of spaces after special tokens, which it
+// selects by general.name).
 //
 // A [Vocab]'s fields mean what GGUF's tokenizer.ggml.* keys mean (model,
 // pre, tokens, scores, token_type, merges, the special ids, add_bos_token,
@@ -59,6 +95,18 @@
 //   - Token ids in tokenizer.json, added tokens, encoder.json,
 //     added_tokens.json and tokenizer_config.json must be in [0, 2^24); a
 //     config.json vocab_size outside (0, 2^24] is ignored.
+//   - A tiktoken file is read whole, at most [MaxTiktokenSize] (64 MiB);
+//     ranks must be in [0, 2^24) and below twice the number of lines plus
+//     1024 (so the token table is sized by the file), with no rank or
+//     token given twice and every single byte a token.
+//
+// Encoding reads nothing but its text and allocates in proportion to it
+// (the word cache is bounded at 131,072 entries and cleared when full).
+// Text that is not valid UTF-8 is encoded as llama.cpp encodes it: for
+// byte-level BPE the bytes its decoder rejects become U+FFFD (a 4-byte
+// sequence above U+10FFFF, on which llama.cpp throws, becomes one U+FFFD);
+// SentencePiece cuts symbols by the length each lead byte claims and
+// byte-falls-back on them.
 //
 // Every error about file contents is a *[FormatError] that unwraps to
 // [ErrFormat] and names the file, the byte offset where meaningful, and the

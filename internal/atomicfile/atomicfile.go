@@ -34,6 +34,12 @@ func (f *File) Commit() error {
 		return fmt.Errorf("%s: already committed or aborted", f.target)
 	}
 	f.done = true
+	// CreateTemp makes the file 0600; outputs are ordinary files.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("chmod %s: %w", f.target, err)
+	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		os.Remove(f.Name())
@@ -97,6 +103,11 @@ func (d *Dir) Commit() error {
 		return fmt.Errorf("%s: already committed or aborted", d.target)
 	}
 	d.done = true
+	// MkdirTemp makes the folder 0700; outputs are ordinary folders.
+	if err := os.Chmod(d.Path, 0o755); err != nil {
+		os.RemoveAll(d.Path)
+		return err
+	}
 	var old string
 	if _, err := os.Stat(d.target); err == nil {
 		old = d.Path + ".old"

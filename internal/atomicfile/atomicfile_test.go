@@ -73,3 +73,29 @@ func TestDir(t *testing.T) {
 		t.Fatalf("temporary folders left: %v", ents)
 	}
 }
+
+func TestPermissions(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Create(filepath.Join(dir, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(filepath.Join(dir, "x"))
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("file mode %v, want 0644", st.Mode().Perm())
+	}
+	d, err := CreateDir(filepath.Join(dir, "d"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = os.Stat(filepath.Join(dir, "d"))
+	if st.Mode().Perm() != 0o755 {
+		t.Errorf("folder mode %v, want 0755", st.Mode().Perm())
+	}
+}

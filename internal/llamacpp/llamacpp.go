@@ -26,6 +26,20 @@ type Request struct {
 	TopProbs      int      `json:"topProbs,omitempty"`
 	IgnoreEOS     bool     `json:"ignoreEos,omitempty"`
 	TokenizeTexts []string `json:"tokenizeTexts,omitempty"`
+	// KVCacheType ("F32", "F16", "Q8_0"...) and FlashAttention select how
+	// llama.cpp computes attention; the defaults (F16 cache, flash
+	// attention) add ~2e-3 of noise to probabilities. Exact wants F32/false.
+	KVCacheType    string `json:"kvCacheType,omitempty"`
+	FlashAttention *bool  `json:"flashAttention,omitempty"`
+}
+
+// Exact sets the options under which llama.cpp computes in float32
+// throughout (F32 KV cache, no flash attention).
+func (r Request) Exact() Request {
+	off := false
+	r.KVCacheType = "F32"
+	r.FlashAttention = &off
+	return r
 }
 
 // Answer is llama.cpp's reply.

@@ -4,7 +4,8 @@
 //
 //   request:  {"model": "file.gguf", "prompt": "text" | "tokens": [ids],
 //              "addBos": true, "nPredict": 32, "contextSize": 512,
-//              "probabilities": false, "topProbs": 0}
+//              "probabilities": false, "topProbs": 0, "ignoreEos": false,
+//              "kvCacheType": "F32", "flashAttention": false}
 //   answer:   {"promptTokens": [...], "generated": [...], "text": "...",
 //              "probs": [[[id, p], ...] per generated step] (when asked),
 //              "vocabSize": N, "bos": id|null, "eos": id|null}
@@ -18,7 +19,11 @@ const req = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 
 const llama = await getLlama({gpu: false, build: "never", logLevel: "error"});
 const model = await llama.loadModel({modelPath: req.model, gpuLayers: 0});
-const context = await model.createContext({contextSize: req.contextSize ?? 512, threads: 1, batchSize: req.contextSize ?? 512});
+// kvCacheType "F32" and flashAttention false make llama.cpp compute
+// attention in float32, so probabilities can be compared to 1e-5.
+const kv = req.kvCacheType ? {experimentalKvCacheKeyType: req.kvCacheType, experimentalKvCacheValueType: req.kvCacheType} : {};
+if (req.flashAttention != null) kv.flashAttention = req.flashAttention;
+const context = await model.createContext({contextSize: req.contextSize ?? 512, threads: 1, batchSize: req.contextSize ?? 512, ...kv});
 const seq = context.getSequence();
 
 let tokens;
@@ -33,7 +38,7 @@ const nPredict = req.nPredict ?? 32;
 const wantProbs = !!req.probabilities;
 const topProbs = req.topProbs ?? 0;
 if (nPredict > 0) {
-    const it = seq.evaluateWithMetadata(tokens, {probabilities: wantProbs}, {temperature: 0});
+    const it = seq.evaluateWithMetadata(tokens, {probabilities: wantProbs}, {temperature: 0, yieldEogToken: !!req.ignoreEos});
     for await (const step of it) {
         out.generated.push(step.token);
         if (wantProbs) {

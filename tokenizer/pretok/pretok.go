@@ -23,6 +23,9 @@ func (p Pattern) String() string {
 	case GPT2:
 		return "gpt-2"
 	}
+	if in := p.info(); in != nil {
+		return in.name
+	}
 	return fmt.Sprintf("pretok.Pattern(%d)", uint8(p))
 }
 
@@ -33,6 +36,9 @@ func (p Pattern) Regex() string {
 	case GPT2:
 		return `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 	}
+	if in := p.info(); in != nil && len(in.regexes) == 1 {
+		return in.regexes[0]
+	}
 	return ""
 }
 
@@ -42,6 +48,14 @@ func ByName(name string) (Pattern, bool) {
 	switch name {
 	case "gpt-2", "gpt2":
 		return GPT2, true
+	}
+	for p := GPT2 + 1; p <= lastPattern; p++ {
+		if patterns[p].name == name {
+			return p, true
+		}
+	}
+	if p, ok := aliases[name]; ok {
+		return p, true
 	}
 	return 0, false
 }
@@ -54,6 +68,9 @@ func (p Pattern) AppendEnds(dst []int, text string) []int {
 	switch p {
 	case GPT2:
 		return appendGPT2(dst, text)
+	}
+	if in := p.info(); in != nil {
+		return in.ends(dst, text)
 	}
 	panic("pretok: invalid pattern " + p.String())
 }

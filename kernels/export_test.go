@@ -1,0 +1,4 @@
+package kernels
+
+// SetImpl exposes setImpl to the external tests.
+var SetImpl = setImpl

@@ -1,0 +1,137 @@
+package model_test
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/lmc-project/lmc/internal/llamacpp"
+	"github.com/lmc-project/lmc/internal/shared"
+	"github.com/lmc-project/lmc/tokenizer"
+)
+
+func softmax64(logits []float32) []float64 {
+	m := math.Inf(-1)
+	for _, v := range logits {
+		m = math.Max(m, float64(v))
+	}
+	p := make([]float64, len(logits))
+	var s float64
+	for i, v := range logits {
+		p[i] = math.Exp(float64(v) - m)
+		s += p[i]
+	}
+	for i := range p {
+		p[i] /= s
+	}
+	return p
+}
+
+// TestAgainstLlamaCpp runs llama.cpp (the judge) on the same prompt tokens
+// and compares, for 8 greedy steps, the generated token and the
+// probability of each of llama.cpp's 20 most likely next tokens: within
+// 1e-3 absolute.
+func TestAgainstLlamaCpp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping llama.cpp comparison in -short mode")
+	}
+	cases := []struct {
+		model  string
+		tokens []int
+	}{
+		{"models/books5M/books5M-f32.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
+		{"models/stories260K/stories260K.gguf", []int{1, 403, 407, 261, 378}},
+	}
+	for _, c := range cases {
+		t.Run(c.model, func(t *testing.T) {
+			m := load(t, c.model)
+			ans := llamacpp.Run(t, llamacpp.Request{Model: shared.Path(t, c.model), Tokens: c.tokens, NPredict: 8, Probabilities: true, TopProbs: 20, IgnoreEOS: true})
+			if len(ans.Probs) != len(ans.Generated) || len(ans.Generated) == 0 {
+				t.Fatalf("judge returned %d steps of probabilities for %d tokens", len(ans.Probs), len(ans.Generated))
+			}
+			s := m.NewSession(256)
+			logits, err := s.Prefill(c.tokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var worst float64
+			for step, gen := range ans.Generated {
+				p := softmax64(logits)
+				for _, ip := range ans.Probs[step] {
+					id := int(ip[0])
+					d := math.Abs(p[id] - ip[1])
+					worst = math.Max(worst, d)
+					if d > 1e-3 {
+						t.Errorf("step %d token %d: lmc p=%.6f, llama.cpp p=%.6f", step, id, p[id], ip[1])
+					}
+				}
+				if g := argmax(logits); g != gen {
+					t.Fatalf("step %d: lmc greedy token %d, llama.cpp %d", step, g, gen)
+				}
+				if logits, err = s.Decode(gen); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Logf("%s: %d steps, max |Δp| = %.2g", c.model, len(ans.Generated), worst)
+		})
+	}
+}
+
+// detok renders ids as llama.cpp prints them for a SentencePiece vocab:
+// "▁" is a space, <0xNN> tokens are bytes, control tokens print their text.
+func detok(v *tokenizer.Vocab, ids []int) string {
+	var b strings.Builder
+	for _, id := range ids {
+		s := v.Tokens[id]
+		if v.Types[id] == tokenizer.TypeByte && len(s) == 6 {
+			var x byte
+			for _, c := range s[3:5] {
+				x <<= 4
+				switch {
+				case c >= '0' && c <= '9':
+					x |= byte(c - '0')
+				case c >= 'A' && c <= 'F':
+					x |= byte(c - 'A' + 10)
+				case c >= 'a' && c <= 'f':
+					x |= byte(c - 'a' + 10)
+				}
+			}
+			b.WriteByte(x)
+			continue
+		}
+		b.WriteString(strings.ReplaceAll(s, "▁", " "))
+	}
+	return b.String()
+}
+
+// TestStories260KGreedy continues "Once upon a time" greedily and compares
+// the text with llama.cpp's (reference/llamacpp-stories260K), at the
+// model's trained context 512 (its GGUF says 128).
+func TestStories260KGreedy(t *testing.T) {
+	want, err := os.ReadFile(shared.Path(t, "reference/llamacpp-stories260K/greedy_once_upon_a_time_f32.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := strings.TrimRight(string(want), "\n")
+	m, vocab := loadWithVocab(t, "models/stories260K/stories260K.gguf")
+	ids := []int{1, 403, 407, 261, 378}
+	s := m.NewSession(512)
+	logits, err := s.Prefill(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := detok(vocab, ids)
+	for len(text) < len(ref) && len(ids) < 300 {
+		tok := argmax(logits)
+		ids = append(ids, tok)
+		text = detok(vocab, ids)
+		if logits, err = s.Decode(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.HasPrefix(text, ref) {
+		t.Fatalf("greedy text:\n%q\nllama.cpp:\n%q", text, ref)
+	}
+	t.Logf("%d tokens match llama.cpp's %d bytes", len(ids), len(ref))
+}

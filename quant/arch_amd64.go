@@ -1,0 +1,198 @@
+//go:build amd64 && !noasm && !purego
+
+package quant
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// f16Table holds the float32 value of every half-precision bit pattern;
+// the assembly kernels convert block scales with it (as ggml-cpu does:
+// a load is cheaper than VCVTPH2PS on a scalar).
+var f16Table [1 << 16]float32
+
+// Kernel levels. HasAVX2 is set only when the OS saves the YMM registers;
+// GODEBUG=cpu.avx2=off selects the Go kernels.
+const (
+	levelGo = iota
+	levelAVX2
+)
+
+var levelNames = [...]string{levelGo: "go", levelAVX2: "avx2"}
+
+func detectLevel() int {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C {
+		return levelAVX2
+	}
+	return levelGo
+}
+
+// kernelLevels lists the implementations this CPU can run, for tests.
+func kernelLevels() []string {
+	names := []string{"go"}
+	for l := levelAVX2; l <= detectLevel(); l++ {
+		names = append(names, levelNames[l])
+	}
+	return names
+}
+
+// setLevel selects an implementation by name, for tests and benchmarks;
+// it returns a function that restores the previous one.
+func setLevel(name string) (restore func()) {
+	old := curLevel
+	for l, n := range levelNames {
+		if n == name {
+			useLevel(l)
+		}
+	}
+	return func() { useLevel(old) }
+}
+
+var curLevel int
+
+func setArchKernels() {
+	for i := range f16Table {
+		f16Table[i] = f16(uint16(i))
+	}
+	useLevel(detectLevel())
+}
+
+// blockDot adapts an assembly kernel over nb blocks of bs elements.
+func blockDot(k func(x, y *byte, nb int) float32, bs int) func(n int, x, y []byte) float32 {
+	return func(n int, x, y []byte) float32 {
+		return k(unsafe.SliceData(x), unsafe.SliceData(y), n/bs)
+	}
+}
+
+func useLevel(l int) {
+	curLevel = l
+	for _, f := range formats {
+		f.dot, f.dequant = f.dotG, f.dequantG
+	}
+	quantizeRowQ8_0Impl = quantizeRowQ8_0Go
+	if l < levelAVX2 {
+		return
+	}
+	Q8_0.dot = blockDot(dotQ8_0AVX2, 32)
+	Q4_0.dot = blockDot(dotQ4_0AVX2, 32)
+	Q4_1.dot = blockDot(dotQ4_1AVX2, 32)
+	Q5_0.dot = blockDot(dotQ5_0AVX2, 32)
+	Q5_1.dot = blockDot(dotQ5_1AVX2, 32)
+	IQ4_NL.dot = blockDot(dotIQ4NLAVX2, 32)
+	Q2_K.dot = blockDot(dotQ2KAVX2, 256)
+	Q3_K.dot = blockDot(dotQ3KAVX2, 256)
+	Q4_K.dot = blockDot(dotQ4KAVX2, 256)
+	Q5_K.dot = blockDot(dotQ5KAVX2, 256)
+	Q6_K.dot = blockDot(dotQ6KAVX2, 256)
+	IQ4_XS.dot = blockDot(dotIQ4XSAVX2, 256)
+
+	quantizeRowQ8_0Impl = func(dst []byte, x []float32) {
+		if len(x) >= 32 {
+			quantQ8_0AVX2(unsafe.SliceData(dst), unsafe.SliceData(x), len(x)/32)
+		}
+	}
+
+	Q8_0.dequant = blockDequant(dequantQ8_0AVX2, 32)
+	Q4_0.dequant = blockDequant(dequantQ4_0AVX2, 32)
+	Q4_1.dequant = blockDequant(dequantQ4_1AVX2, 32)
+	Q5_0.dequant = blockDequant(dequantQ5_0AVX2, 32)
+	Q5_1.dequant = blockDequant(dequantQ5_1AVX2, 32)
+	IQ4_NL.dequant = blockDequant(dequantIQ4NLAVX2, 32)
+	Q2_K.dequant = blockDequant(dequantQ2KAVX2, 256)
+	Q3_K.dequant = blockDequant(dequantQ3KAVX2, 256)
+	Q4_K.dequant = blockDequant(dequantQ4KAVX2, 256)
+	Q5_K.dequant = blockDequant(dequantQ5KAVX2, 256)
+	Q6_K.dequant = blockDequant(dequantQ6KAVX2, 256)
+	IQ4_XS.dequant = blockDequant(dequantIQ4XSAVX2, 256)
+}
+
+// blockDequant adapts an assembly dequantizer over whole blocks of bs
+// elements.
+func blockDequant(k func(y *float32, x *byte, nb int), bs int) func(y []float32, b []byte) {
+	return func(y []float32, b []byte) {
+		if len(y) >= bs {
+			k(unsafe.SliceData(y), unsafe.SliceData(b), len(y)/bs)
+		}
+	}
+}
+
+var quantizeRowQ8_0Impl = quantizeRowQ8_0Go
+
+func quantizeRowQ8_0(dst []byte, x []float32) { quantizeRowQ8_0Impl(dst, x) }
+
+//go:noescape
+func dotQ8_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_1AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_1AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotIQ4NLAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ2KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ3KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ6KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotIQ4XSAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dequantQ8_0AVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ4_0AVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ4_1AVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ5_0AVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ5_1AVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantIQ4NLAVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ2KAVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ3KAVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ4KAVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ5KAVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantQ6KAVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func dequantIQ4XSAVX2(y *float32, x *byte, nb int)
+
+//go:noescape
+func quantQ8_0AVX2(dst *byte, x *float32, nb int)

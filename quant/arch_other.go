@@ -1,0 +1,14 @@
+//go:build !amd64 || noasm || purego
+
+package quant
+
+var levelNames = [...]string{"go"}
+
+// setArchKernels keeps the pure-Go kernels.
+func setArchKernels() {}
+
+func kernelLevels() []string { return []string{"go"} }
+
+func setLevel(string) (restore func()) { return func() {} }
+
+func quantizeRowQ8_0(dst []byte, x []float32) { quantizeRowQ8_0Go(dst, x) }

@@ -1,0 +1,55 @@
+package quant
+
+import (
+	"github.com/lmc-project/lmc/gguf"
+	"github.com/lmc-project/lmc/kernels"
+)
+
+// Every format but Q8_K (an activation format) registers a kernels.Matrix
+// constructor: kernels.New(gguf.TypeQ4_K, data, rows, cols) then computes
+// with this package's kernels. Activations are quantized once per MatMul to
+// the format's DotType, as llama.cpp's CPU backend does, so MatMul results
+// differ from float64 products by the activations' rounding (relative
+// error about 1% of Σ|w·x| for Q8_0/Q8_K).
+func init() {
+	for _, f := range formats {
+		if f.dot == nil {
+			continue
+		}
+		k := f.blockKernel()
+		kernels.Register(f.Type, func(data []byte, rows, cols int) (kernels.Matrix, error) {
+			return kernels.NewBlockMatrix(k, data, rows, cols)
+		})
+	}
+}
+
+// BlockKernel returns the kernels.BlockKernel that computes with f (nil
+// for Q8_K, which has no dot product).
+func (f *Format) BlockKernel() *kernels.BlockKernel {
+	if f.dot == nil {
+		return nil
+	}
+	return f.blockKernel()
+}
+
+func (f *Format) blockKernel() *kernels.BlockKernel {
+	var quantizeInput func(dst []byte, x []float32)
+	switch f.DotType {
+	case gguf.TypeQ8_0:
+		quantizeInput = QuantizeRowQ8_0
+	case gguf.TypeQ8_K:
+		quantizeInput = QuantizeRowQ8_K
+	}
+	return &kernels.BlockKernel{
+		Type:          f.Type,
+		Input:         f.DotType,
+		QuantizeInput: quantizeInput,
+		Dot: func(dst []float32, w, x []byte, cols int) {
+			rb := cols / f.BlockSize * f.BlockBytes
+			for i := range dst {
+				dst[i] = f.dot(cols, w[i*rb:(i+1)*rb], x)
+			}
+		},
+		Dequantize: func(dst []float32, w []byte) { f.dequant(dst[:len(w)/f.BlockBytes*f.BlockSize], w) },
+	}
+}
