@@ -342,3 +342,55 @@ func TestStashRoundTrip(t *testing.T) {
 		t.Fatalf("stash round trip:\n got %v\nwant %v", back, kvs)
 	}
 }
+
+// TestLmcMiniGGUFInLlamaCpp converts the built-in default model (its HF
+// folder in the repo) to GGUF and checks that llama.cpp tokenizes and
+// continues the prompts exactly as PyTorch did when the model was made.
+func TestLmcMiniGGUFInLlamaCpp(t *testing.T) {
+	m, err := Open(filepath.Join("..", "models", "lmcmini"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.Vocab == nil || m.Vocab.Model != "gpt2" || m.Vocab.Pre != "gpt-2" || !m.Vocab.AddBOS {
+		t.Fatalf("lmc-mini vocab = %+v, want gpt2 / gpt-2 / adds BOS", m.Vocab)
+	}
+	out := filepath.Join(t.TempDir(), "lmc-mini.gguf")
+	if err := WriteGGUF(m, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkIndependentReader(t, out)
+	f, err := gguf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range f.Tensors {
+		if len(ti.Shape) == 1 && ti.Type != gguf.TypeF32 {
+			t.Errorf("%s is %v: llama.cpp needs 1-D tensors in F32", ti.Name, ti.Type)
+		}
+	}
+	f.Close()
+	var fx struct {
+		Prompts []struct {
+			Text      string `json:"text"`
+			IDs       []int  `json:"ids"`
+			GreedyIDs []int  `json:"greedy_ids"`
+		} `json:"prompts"`
+	}
+	b, err := os.ReadFile(filepath.Join("..", "models", "lmcmini", "fixtures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &fx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range fx.Prompts {
+		ans := llamacpp.Run(t, llamacpp.Request{Model: out, Prompt: p.Text, NPredict: len(p.GreedyIDs), IgnoreEOS: true})
+		if !reflect.DeepEqual(ans.PromptTokens, p.IDs) {
+			t.Errorf("llama.cpp tokenized %q as %v, want %v", p.Text, ans.PromptTokens, p.IDs)
+		}
+		if !reflect.DeepEqual(ans.Generated, p.GreedyIDs) {
+			t.Errorf("%q: llama.cpp greedy = %v\nwant (PyTorch) %v", p.Text, ans.Generated, p.GreedyIDs)
+		}
+	}
+}

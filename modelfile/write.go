@@ -44,11 +44,13 @@ func outType(t *Tensor, want tensor.DType) (gguf.Type, tensor.DType, error) {
 		return t.Type, tensor.Invalid, nil
 	}
 	d := t.DType
-	if want != tensor.Invalid && d.IsFloat() {
+	switch {
+	case len(t.Shape) == 1 && d.IsFloat():
+		// llama.cpp's CPU kernels multiply by norms and biases only in
+		// F32 (BF16 norms abort it), and its converter writes them so.
+		d = tensor.F32
+	case want != tensor.Invalid && d.IsFloat():
 		d = want
-		if len(t.Shape) == 1 {
-			d = tensor.F32
-		}
 	}
 	if _, ok := ggmlOfDType(d); !ok {
 		d = tensor.F16 // F8 → F16 is exact
@@ -260,6 +262,10 @@ func WriteHF(m *Model, dir string, opts *WriteOptions) error {
 	var entries []entry
 	var infos []safetensors.TensorInfo
 	var total int64
+	// A Hugging Face folder holds one dtype (config.json's torch_dtype);
+	// GGUF keeps norms in F32 by convention, so 1-D tensors follow the
+	// matrices' dtype (exact for values that came from that dtype).
+	main := mainDType(m)
 	for _, t := range m.Tensors {
 		if t.Name == "rope_freqs.weight" {
 			continue // derived from config.json's rope_scaling
@@ -272,8 +278,11 @@ func WriteHF(m *Model, dir string, opts *WriteOptions) error {
 			return err
 		}
 		d := t.DType
-		if opts.DType != tensor.Invalid && d.IsFloat() {
+		switch {
+		case opts.DType != tensor.Invalid && d.IsFloat():
 			d = opts.DType
+		case len(t.Shape) == 1 && d.IsFloat() && main != tensor.Invalid:
+			d = main
 		}
 		e := entry{src: t, hf: name, dtype: d}
 		if m.Config.PermuteQK() {
@@ -404,4 +413,22 @@ func WriteHF(m *Model, dir string, opts *WriteOptions) error {
 
 func sortByName(idx []int, name func(int) string) {
 	sort.Slice(idx, func(a, b int) bool { return name(idx[a]) < name(idx[b]) })
+}
+
+// mainDType is the most common dtype of the model's float matrices
+// (by element count), or Invalid when there are none.
+func mainDType(m *Model) tensor.DType {
+	counts := map[tensor.DType]int64{}
+	for _, t := range m.Tensors {
+		if len(t.Shape) > 1 && t.DType.IsFloat() {
+			counts[t.DType] += t.NumElements()
+		}
+	}
+	best, n := tensor.Invalid, int64(0)
+	for d, c := range counts {
+		if c > n || (c == n && d < best) {
+			best, n = d, c
+		}
+	}
+	return best
 }

@@ -1,10 +1,17 @@
 package plan
 
 // EngineRuntimeBytes is the runtime constant of lmc's own engine: the Go
-// runtime, the lmc binary's touched pages and the heap's bookkeeping. `lmc
-// --version` peaks at 6.7 MB RSS on the development machine (GNU time -v);
-// 8 MiB leaves room for the goroutines and buffers of a run.
-const EngineRuntimeBytes = 8 << 20
+// runtime and the lmc binary's touched pages (`lmc --version` peaks at 13.2
+// MB RSS with the 27 MB binary of November 2026, GNU time -v), plus 4 MiB of
+// heap the garbage collector lets garbage reach before its first cycle
+// (Go's minimum heap goal). Measured against `lmc run` on books5M at ctx
+// 512 (42–45 MB peak RSS on 1–2 threads) by TestEngineEstimateRSS.
+const EngineRuntimeBytes = 17 << 20
+
+// EngineBatch is the number of tokens lmc's Session allocates activation
+// buffers for when no batch is asked (model.SessionOptions.Batch's
+// default), capped at the context.
+const EngineBatch = 256
 
 // EngineMemory is the estimated peak resident memory of lmc's own CPU
 // engine running a model.
@@ -15,10 +22,12 @@ type EngineMemory struct {
 	Weights int64 `json:"weights"`
 	// KV is the F32 cache: K and V, layers × kv_heads × head_dim × ctx × 4.
 	KV int64 `json:"kv"`
-	// Activations are the F32 buffers for tokens processed at once:
-	// x, xb, xb2 (hidden each), q (heads × head_dim), k and v, hb and hb2
-	// (ffn each), the attention scores (heads × ctx), and the logits
-	// (vocab).
+	// Activations are the Session's F32 buffers for the tokens it
+	// processes at once (its batch): per token x and xb (hidden each), q
+	// and the attention output (heads × head_dim each), k and v (kv_heads
+	// × head_dim each), gate and up (ffn each) and the RoPE cos/sin
+	// (head_dim); then the logits (vocab) and one block of attention
+	// scores (16 query tokens × ctx).
 	Activations int64 `json:"activations"`
 	Runtime     int64 `json:"runtime"`
 	Total       int64 `json:"total"`
@@ -26,8 +35,9 @@ type EngineMemory struct {
 
 // EngineOptions tune [EngineEstimate].
 type EngineOptions struct {
-	// Tokens is the number of tokens the engine processes at once (1 for
-	// token-by-token decoding; 0 means 1).
+	// Tokens is the number of tokens the engine processes at once, its
+	// Session batch; 0 means lmc's default, EngineBatch capped at ctx (a
+	// Session allocates its batch buffers even to decode one token).
 	Tokens int
 	// WeightsF32 counts the weights as F32 copies on the heap (an engine
 	// that dequantizes at load) instead of the mapped file.
@@ -36,10 +46,14 @@ type EngineOptions struct {
 
 // EngineEstimate returns the estimated peak RSS of lmc's engine running m
 // at context ctx. It is an estimate to be checked against a measurement
-// (the lead's test: books5M at ctx 512 within 10% of the measured peak).
+// (TestEngineEstimateRSS: books5M at ctx 512, within 10% of the peak RSS
+// of `lmc run`).
 func EngineEstimate(m *Model, ctx int, o EngineOptions) EngineMemory {
 	a := &m.Arch
-	n := int64(max(o.Tokens, 1))
+	n := int64(o.Tokens)
+	if n <= 0 {
+		n = int64(min(EngineBatch, max(ctx, 1)))
+	}
 	var e EngineMemory
 	for _, t := range m.Tensors {
 		if o.WeightsF32 {
@@ -54,9 +68,9 @@ func EngineEstimate(m *Model, ctx int, o EngineOptions) EngineMemory {
 	if a.MoE() {
 		ffn = int64(a.ActiveExperts+a.SharedExperts) * int64(a.ExpertFFNWidth())
 	}
-	perToken := 3*int64(a.Hidden) + int64(a.Heads)*int64(a.HeadDim) + 2*kvDim + 2*ffn +
-		int64(a.Heads)*int64(ctx) + int64(a.Vocab)
-	e.Activations = n * perToken * 4
+	qDim := int64(a.Heads) * int64(a.HeadDim)
+	perToken := 2*int64(a.Hidden) + 2*qDim + 2*kvDim + 2*ffn + int64(a.HeadDim)
+	e.Activations = (n*perToken + int64(a.Vocab) + 16*int64(ctx)) * 4
 	e.Runtime = EngineRuntimeBytes
 	e.Total = e.Weights + e.KV + e.Activations + e.Runtime
 	return e

@@ -403,9 +403,15 @@ func TestEngineEstimate(t *testing.T) {
 	if e.Total != e.Weights+e.KV+e.Activations+e.Runtime || e.Activations <= 0 {
 		t.Errorf("total %+v", e)
 	}
+	// The default is the Session's batch of 256 tokens; each more token
+	// adds x, xb, q, att, k, v, gate, up and cos/sin: 2880 floats.
+	if e256 := EngineEstimate(m, 512, EngineOptions{Tokens: 256}); e256.Activations != e.Activations {
+		t.Errorf("default activations %d, 256 tokens %d", e.Activations, e256.Activations)
+	}
+	e1 := EngineEstimate(m, 512, EngineOptions{Tokens: 1})
 	e8 := EngineEstimate(m, 512, EngineOptions{Tokens: 8})
-	if e8.Activations != 8*e.Activations {
-		t.Errorf("8 tokens: activations %d, want 8 × %d", e8.Activations, e.Activations)
+	if d := e8.Activations - e1.Activations; d != 7*2880*4 {
+		t.Errorf("8 tokens: activations %d, 1 token %d: %d bytes more, want 7 × 2880 floats", e8.Activations, e1.Activations, d)
 	}
 }
 

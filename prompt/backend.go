@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/lmc-project/lmc/prompt/bm25"
 	"github.com/lmc-project/lmc/prompt/openai"
@@ -216,11 +215,4 @@ func (UnigramScorer) Score(ctx context.Context, prefix, text string) ([]TokenSco
 // backendErr wraps a backend failure.
 func backendErr(what string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrBackend, what, err)
-}
-
-// timed runs f and returns its duration.
-func timed(f func()) time.Duration {
-	t := time.Now()
-	f()
-	return time.Since(t)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lmc-project/lmc/prompt/bm25"
 	"github.com/lmc-project/lmc/prompt/dedup"
 )
 
@@ -195,6 +196,7 @@ type Report struct {
 type methodInfo struct {
 	name     string
 	budgeted bool // uses the budget
+	optional bool // runs without a budget too
 	doc      string
 	text     func(j *job, text string, budget int) (string, error) // per text
 	msgs     func(j *job, ms []Message, budget int) ([]Message, error)
@@ -214,7 +216,7 @@ func init() {
 		{name: "prune", budgeted: true, doc: "token-level pruning of the least informative words under a small LM (LLMLingua-style)", text: (*job).prune},
 		{name: "summarize", budgeted: true, doc: "an abstractive summary by the generator backend", text: (*job).summarize},
 		{name: "extract", budgeted: true, doc: "facts or JSON fields extracted by the generator backend", text: (*job).extract},
-		{name: "memory", budgeted: true, doc: "conversation memory: the last turns verbatim, older turns summarized", msgs: (*job).memory},
+		{name: "memory", budgeted: true, optional: true, doc: "conversation memory: the last turns verbatim, older turns summarized", msgs: (*job).memory},
 	}
 }
 
@@ -292,7 +294,7 @@ func Compress(ctx context.Context, in Input, opts Options) (*Result, error) {
 		names = []string{"template", "dedup"}
 	}
 	var infos []*methodInfo
-	budgeted := 0
+	budgeted, required := 0, 0
 	for _, n := range names {
 		m, ok := lookup(strings.TrimSpace(strings.ToLower(n)))
 		if !ok {
@@ -303,6 +305,9 @@ func Compress(ctx context.Context, in Input, opts Options) (*Result, error) {
 		}
 		if m.budgeted {
 			budgeted++
+			if !m.optional {
+				required++
+			}
 		}
 		infos = append(infos, m)
 	}
@@ -389,7 +394,7 @@ func Compress(ctx context.Context, in Input, opts Options) (*Result, error) {
 	if target > 0 && budgeted == 0 {
 		return fail(fmt.Errorf("%w: none of the methods %s uses a budget (budgeted methods: %s)", ErrBudget, strings.Join(rep.Methods, ","), budgetedNames()))
 	}
-	if budgeted > 0 && target == 0 {
+	if required > 0 && target == 0 {
 		return nil, fmt.Errorf("%w: %s needs a budget (a target in tokens or a rate)", ErrBudget, strings.Join(rep.Methods, ","))
 	}
 	if target > 0 && target >= before {
@@ -411,7 +416,7 @@ func Compress(ctx context.Context, in Input, opts Options) (*Result, error) {
 		j.method = m.name
 		j.note = ""
 		stepTarget := 0
-		if m.budgeted {
+		if m.budgeted && target > 0 {
 			k++
 			// geometric steps from the input size down to the target
 			stepTarget = int(math.Round(float64(before) * math.Pow(float64(target)/float64(before), float64(k)/float64(budgeted))))
@@ -564,7 +569,8 @@ func (j *job) compressibleTexts(text string, msgs []Message, qi int) []string {
 // eachMessage runs a text method over the messages: template and dedup
 // over every message but the question, budgeted methods over the
 // compressible ones, each getting a share of the budget proportional to
-// its size.
+// its size times its relevance to the question (BM25 scaled to [0, 1],
+// plus 0.25); what a message leaves unused goes to the next.
 func (j *job) eachMessage(m *methodInfo, msgs []Message, qi, target, cur int) ([]Message, error) {
 	out := slices.Clone(msgs)
 	if !m.budgeted {
@@ -598,6 +604,23 @@ func (j *job) eachMessage(m *methodInfo, msgs []Message, qi, target, cur int) ([
 	if len(idx) == 0 || avail <= 0 {
 		return nil, fmt.Errorf("%w: the messages that are not compressed (system prompts and the last user message) take %d tokens of the target %d", ErrBudget, fixed, target)
 	}
+	// weights: size times relevance to the question (BM25, scaled to
+	// [0, 1], plus 0.25), so relevant messages get a larger share
+	weight := make(map[int]float64, len(idx))
+	wsum := 0.0
+	rel := make([]float64, len(idx))
+	if j.question != "" {
+		texts := make([]string, len(idx))
+		for k, i := range idx {
+			texts[k] = out[i].Content
+		}
+		rel = bm25.New(texts, nil).Scores(j.question)
+		normalize(rel)
+	}
+	for k, i := range idx {
+		weight[i] = float64(sizes[i]) * (0.25 + rel[k])
+		wsum += weight[i]
+	}
 	// largest remainder shares, so they add up to avail
 	shares := make(map[int]int, len(idx))
 	type rem struct {
@@ -607,7 +630,7 @@ func (j *job) eachMessage(m *methodInfo, msgs []Message, qi, target, cur int) ([
 	var rems []rem
 	given := 0
 	for _, i := range idx {
-		x := float64(avail) * float64(sizes[i]) / float64(total)
+		x := float64(avail) * weight[i] / wsum
 		shares[i] = int(x)
 		given += int(x)
 		rems = append(rems, rem{i, x - math.Floor(x)})
@@ -616,6 +639,26 @@ func (j *job) eachMessage(m *methodInfo, msgs []Message, qi, target, cur int) ([
 	for k := 0; given < avail && k < len(rems); k++ {
 		shares[rems[k].i]++
 		given++
+	}
+	// shares over a message's size are given to the others
+	for pass := 0; pass < 4; pass++ {
+		extra, open := 0, 0.0
+		for _, i := range idx {
+			if shares[i] > sizes[i] {
+				extra += shares[i] - sizes[i]
+				shares[i] = sizes[i]
+			} else if shares[i] < sizes[i] {
+				open += weight[i]
+			}
+		}
+		if extra == 0 || open == 0 {
+			break
+		}
+		for _, i := range idx {
+			if shares[i] < sizes[i] {
+				shares[i] += int(float64(extra) * weight[i] / open)
+			}
+		}
 	}
 	carry := 0 // tokens a message left unused go to the next ones
 	for _, i := range idx {

@@ -18,8 +18,11 @@
 //     against the question, plus embedding similarity when an [Embedder] is
 //     set; the most relevant first (or in document order).
 //   - query: query-focused compression; coarse chunk selection by BM25, then
-//     sentence selection inside the kept chunks (own relevance, the chunk's,
-//     the neighbours'), in document order.
+//     sentences (own relevance, the chunk's, the neighbours', a lead prior,
+//     the answer type the question asks for) and finally words inside the
+//     kept chunks (the sentence's score plus the word's kind: names and
+//     numbers first, stop words last), in document order.
+//   - query-sentences: query with whole sentences as the finest unit.
 //   - embed: chunks filtered by the cosine similarity of their embeddings to
 //     the question's ([Embedder]: an OpenAI-compatible /v1/embeddings
 //     endpoint through [OpenAIEmbedder], or an lmc model).
@@ -50,17 +53,18 @@
 //
 // # Protected spans
 //
-// Some spans are never removed: the question (for messages: the last user
-// message, and system messages are never cut by selection), fenced code
-// blocks and inline code, numbers, named entities (a capitalized-phrase
-// heuristic, see [ProtectEntities]) and the user's strings and regular
-// expressions ([Options.Keep], [Options.KeepRegexp]). Methods that edit
-// inside sentences (template, prune) never change a protected span. Methods
-// that select whole units (dedup, extractive, rerank, query, embed) never
-// drop a unit holding code or a Keep match; numbers and entities are in
-// nearly every sentence of factual text, so they force their unit only with
-// [Options.StrictProtect]. Generated text (summarize, memory) gets missing
-// code and Keep spans appended verbatim.
+// Never removed: the question (for messages: the last user message; system
+// messages are never cut by selection), fenced and inline code, and the
+// user's strings and regular expressions ([Options.Keep],
+// [Options.KeepRegexp]); template leaves them byte for byte, and methods
+// that select units never drop a unit holding one. Numbers and named
+// entities (a capitalized-phrase heuristic, see [ProtectEntities]) are
+// never removed by template (runs of spaces inside them may be collapsed)
+// and are the last words prune and query drop; they are in nearly every
+// sentence of factual text, so they force their unit to stay only with
+// [Options.StrictProtect] (which fails with [ErrBudget] when they do not
+// fit). Generated text (summarize, memory) gets missing code and Keep
+// spans appended verbatim.
 //
 // # Errors
 //

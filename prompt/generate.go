@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/lmc-project/lmc/prompt/segment"
@@ -297,10 +298,12 @@ func (j *job) memory(ms []Message, budget int) ([]Message, error) {
 	if sum == "" {
 		return nil, backendErr("generator", fmt.Errorf("empty summary"))
 	}
-	if avail > 0 {
-		if sum, err = j.restoreHard("", sum, avail); err != nil {
-			return nil, err
-		}
+	limit := avail
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	if sum, err = j.restoreHard(transcript, sum, limit); err != nil {
+		return nil, err
 	}
 	for _, i := range older {
 		j.remove("older turn summarized", ms[i].Role+": "+ms[i].Content, j.count(ms[i].Content))

@@ -591,3 +591,16 @@ func TestReport(t *testing.T) {
 		t.Errorf("removals %+v, protected %v", r.Report.Summary, r.Report.Protected)
 	}
 }
+
+// Code and --keep spans from summarized turns survive in the summary.
+func TestMemoryKeepsCode(t *testing.T) {
+	ms := conversation()
+	ms[1].Content = "Use this config:\n```\nport = 8080\n```"
+	gen := prompt.GeneratorFunc(func(_ context.Context, r prompt.GenerateRequest) (string, error) {
+		return "The user shared a config and lives in Tromsø.", nil
+	})
+	r := compress(t, prompt.Input{Messages: ms}, prompt.Options{Methods: []string{"memory"}, Generator: gen, Keep: []string{"Tromsø"}})
+	if !strings.Contains(r.Messages[1].Content, "```\nport = 8080\n```") {
+		t.Errorf("code block lost from the summary: %q", r.Messages[1].Content)
+	}
+}

@@ -243,20 +243,51 @@ func isAcronym(w string) bool {
 	return n >= 2
 }
 
-// appendEntities appends the capitalized-phrase entities of text.
+// appendEntities appends the capitalized-phrase entities of text. It
+// scans the words once, keeping only the phrase being built.
 func appendEntities(out []protSpan, text string) []protSpan {
-	words := segment.Words(text)
-	type w struct {
-		s, e     int
-		cap, acr bool
-		initial  bool // starts a sentence
+	var (
+		open         bool
+		ps, pe       int  // phrase span
+		count        int  // capitalized words in it
+		firstInitial bool // its first word starts a sentence
+		firstAcr     bool
+		joiner       bool // a joiner word follows the phrase
+	)
+	closePhrase := func() {
+		if open && (count > 1 || firstAcr || !firstInitial) {
+			out = append(out, protSpan{segment.Span{Start: ps, End: pe}, kindEntity})
+		}
+		open, joiner = false, false
 	}
-	ws := make([]w, len(words))
 	sentenceStart := true
-	for i, sp := range words {
+	i := 0
+	for i < len(text) {
+		for i < len(text) && isSpaceByte(text[i]) {
+			i++
+		}
+		if i >= len(text) {
+			break
+		}
+		ws := i
+		for i < len(text) && !isSpaceByte(text[i]) {
+			i++
+		}
+		we := i
+		initial := sentenceStart
+		last := text[we-1]
+		sentenceStart = last == '.' || last == '!' || last == '?' || last == ':' || (we < len(text) && text[we] == '\n') || (we+1 < len(text) && text[we+1] == '\n')
 		// strip surrounding punctuation
-		s, e := sp.Start, sp.End
+		s, e := ws, we
 		for s < e {
+			c := text[s]
+			if c < utf8.RuneSelf {
+				if isAlnumByte(c) {
+					break
+				}
+				s++
+				continue
+			}
 			r, n := utf8.DecodeRuneInString(text[s:e])
 			if unicode.IsLetter(r) || unicode.IsDigit(r) {
 				break
@@ -264,53 +295,62 @@ func appendEntities(out []protSpan, text string) []protSpan {
 			s += n
 		}
 		for e > s {
+			c := text[e-1]
+			if c < utf8.RuneSelf {
+				if isAlnumByte(c) {
+					break
+				}
+				e--
+				continue
+			}
 			r, n := utf8.DecodeLastRuneInString(text[s:e])
 			if unicode.IsLetter(r) || unicode.IsDigit(r) {
 				break
 			}
 			e -= n
 		}
+		if s >= e {
+			closePhrase()
+			continue
+		}
 		word := text[s:e]
-		ws[i] = w{s: s, e: e, cap: s < e && isCapWord(word), acr: s < e && isAcronym(word), initial: sentenceStart}
-		last := text[sp.End-1]
-		sentenceStart = last == '.' || last == '!' || last == '?' || last == ':' || strings.Contains(text[sp.End:min(sp.End+2, len(text))], "\n")
-	}
-	for i := 0; i < len(ws); {
-		if !ws[i].cap && !ws[i].acr {
-			i++
-			continue
+		capw, acr := isCapWord(word), isAcronym(word)
+		if initial {
+			closePhrase()
 		}
-		if ws[i].initial && !ws[i].acr && isStarter(text[ws[i].s:ws[i].e]) {
-			i++ // "Yesterday Gustave Eiffel": the phrase starts after it
-			continue
-		}
-		j := i + 1
-		end := i
-		for j < len(ws) {
-			if ws[j].cap || ws[j].acr {
-				end = j
-				j++
+		switch {
+		case capw || acr:
+			if open && !initial {
+				pe = e
+				count++
+				joiner = false
 				continue
 			}
-			if entityJoiners[strings.ToLower(text[ws[j].s:ws[j].e])] && j+1 < len(ws) && (ws[j+1].cap || ws[j+1].acr) && !ws[j+1].initial {
-				j++
+			closePhrase()
+			if initial && !acr && isStarter(word) {
 				continue
 			}
-			break
+			open, ps, pe, count, firstInitial, firstAcr, joiner = true, s, e, 1, initial, acr, false
+		case open && !joiner && entityJoiners[strings.ToLower(word)]:
+			joiner = true
+		default:
+			closePhrase()
 		}
-		// a phrase never runs past a sentence end
-		for k := i + 1; k <= end; k++ {
-			if ws[k].initial {
-				end = k - 1
-				break
-			}
+		// punctuation after a word ends the phrase ("Paris, France")
+		if open && e < we && text[e] != '\'' {
+			closePhrase()
 		}
-		if end > i || ws[i].acr || !ws[i].initial {
-			out = append(out, protSpan{segment.Span{Start: ws[i].s, End: ws[end].e}, kindEntity})
-		}
-		i = end + 1
 	}
+	closePhrase()
 	return out
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+func isAlnumByte(c byte) bool {
+	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
 }
 
 // Entities returns the named entities the capitalized-phrase heuristic of

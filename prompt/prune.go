@@ -56,6 +56,7 @@ func (j *job) prune(text string, budget int) (string, error) {
 		total += u.tokens
 	}
 	var words []word
+	pk := 0                 // first protected span not before the current word
 	var out strings.Builder // compressed so far, for conditioning
 	remainingBudget, remainingTokens := budget, total
 	for _, seg := range c.units {
@@ -80,11 +81,20 @@ func (j *job) prune(text string, budget int) (string, error) {
 		}
 		// protected words, token counts
 		segTokens := 0
+		for pk < len(prot) && prot[pk].End <= seg.Start {
+			pk++
+		}
 		for k := range ws {
 			w := &ws[k]
 			w.tokens = j.count(text[w.lead:w.end])
 			segTokens += w.tokens
-			for _, p := range prot {
+			for pk < len(prot) && prot[pk].End <= w.start {
+				pk++
+			}
+			for _, p := range prot[pk:] {
+				if p.Start >= w.end {
+					break
+				}
 				if p.Start < w.end && w.start < p.End {
 					if p.kind.hard() || j.prot.strict {
 						w.forced = true
@@ -219,73 +229,97 @@ func segWords(text string, base int, ts []TokenScore) ([]word, error) {
 // joinWords joins a segment's kept words.
 func joinWords(text string, ws []word) string {
 	var b strings.Builder
-	gap := ""
+	appendWords(&b, text, ws)
+	return b.String()
+}
+
+// appendWords writes a segment's kept words to b, each after its own
+// leading whitespace, or after a blank line or newline when dropped words
+// between two kept ones held one (a space when they held only spaces). It
+// reports whether it wrote anything.
+func appendWords(b *strings.Builder, text string, ws []word) bool {
 	first := true
+	var gapNL2, gapNL, gapAny bool
 	for _, w := range ws {
 		lead := text[w.lead:w.start]
 		if !w.keep {
-			gap += lead
+			if lead != "" {
+				gapAny = true
+				if strings.Contains(lead, "\n\n") {
+					gapNL2 = true
+				} else if strings.IndexByte(lead, '\n') >= 0 {
+					gapNL = true
+				}
+			}
 			continue
 		}
 		if !first {
-			sep := lead
-			g := gap + lead
 			switch {
-			case strings.Contains(g, "\n\n"):
-				sep = "\n\n"
-			case strings.Contains(g, "\n"):
-				sep = "\n"
-			case sep == "" && gap != "":
-				sep = " "
+			case gapNL2 || strings.Contains(lead, "\n\n"):
+				b.WriteString("\n\n")
+			case gapNL || strings.IndexByte(lead, '\n') >= 0:
+				b.WriteString("\n")
+			case lead == "" && gapAny:
+				b.WriteString(" ")
+			default:
+				b.WriteString(lead)
 			}
-			b.WriteString(sep)
 		}
 		b.WriteString(text[w.start:w.end])
-		gap = ""
+		gapNL2, gapNL, gapAny = false, false, false
 		first = false
 	}
-	return b.String()
+	return !first
 }
 
 // joinAll joins the kept words of every segment; segments are separated by
 // what separated them in the text.
 func joinAll(text string, c *doc, words []word) string {
-	var parts []string
+	var b strings.Builder
+	b.Grow(len(text) / 2)
 	k := 0
 	prevEnd := -1
-	var b strings.Builder
 	for _, seg := range c.units {
-		var ws []word
+		k0 := k
 		for k < len(words) && words[k].start < seg.End {
-			ws = append(ws, words[k])
 			k++
 		}
-		s := joinWords(text, ws)
-		if s == "" {
-			continue
-		}
+		var sep string
 		if prevEnd >= 0 {
 			g := text[prevEnd:seg.Start]
 			switch {
 			case strings.Contains(g, "\n\n"):
-				b.WriteString("\n\n")
-			case strings.Contains(g, "\n"):
-				b.WriteString("\n")
+				sep = "\n\n"
+			case strings.IndexByte(g, '\n') >= 0:
+				sep = "\n"
 			default:
-				b.WriteString(" ")
+				sep = " "
 			}
 		}
-		b.WriteString(s)
+		// write the separator only if the segment keeps a word
+		any := false
+		for _, w := range words[k0:k] {
+			if w.keep {
+				any = true
+				break
+			}
+		}
+		if !any {
+			continue
+		}
+		b.WriteString(sep)
+		appendWords(&b, text, words[k0:k])
 		prevEnd = seg.End
 	}
-	_ = parts
 	return b.String()
 }
 
 // fitWords keeps the forced words and the longest prefix of free (words
-// in priority order) whose joined text fits the budget, found by binary
-// search on exact counts, then tries the next few words that might still
-// fit the slack. It sets keep on words and returns the joined text.
+// in priority order) whose joined text fits the budget, then tries the
+// next few words that might still fit the slack. The prefix is found from
+// the words' own token counts (nearly additive) and corrected with exact
+// counts of the joined text, a handful of counts in all. It sets keep on
+// words and returns the joined text.
 func (j *job) fitWords(text string, segs *doc, words []word, free []int, budget int) (string, error) {
 	build := func(k int) string {
 		for i := range words {
@@ -296,23 +330,74 @@ func (j *job) fitWords(text string, segs *doc, words []word, free []int, budget 
 		}
 		return joinAll(text, segs, words)
 	}
-	if n := j.count(build(0)); n > budget {
-		return "", fmt.Errorf("%w: protected words (code, --keep) need %d %s tokens, over the budget of %d", ErrBudget, n, j.counter.Name(), budget)
-	}
-	lo, hi := 0, len(free)
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if j.count(build(mid)) <= budget {
-			lo = mid
-		} else {
-			hi = mid - 1
+	forced := 0
+	for _, w := range words {
+		if w.forced {
+			forced += w.tokens
 		}
 	}
-	res := build(lo)
-	got := j.count(res)
+	prefix := make([]int, len(free)+1) // estimated tokens of build(k)
+	prefix[0] = forced
+	for k, i := range free {
+		prefix[k+1] = prefix[k] + words[i].tokens
+	}
+	// largest k in [lo, hi] with prefix[k] <= limit
+	largest := func(lo, hi, limit int) int {
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if prefix[mid] <= limit {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		return lo
+	}
+	okK, okOut, okN := -1, "", 0 // the largest k known to fit
+	failK := len(free) + 1       // the smallest k known not to fit
+	k := largest(0, len(free), budget)
+	for iter := 0; iter < 16 && k > okK && k < failK; iter++ {
+		out := build(k)
+		n := j.count(out)
+		if n <= budget {
+			okK, okOut, okN = k, out, n
+			// grow by the slack
+			next := largest(k, min(len(free), failK-1), prefix[k]+budget-n)
+			if next == k && k+1 < failK && k < len(free) {
+				next = k + 1
+			}
+			k = next
+			continue
+		}
+		failK = k
+		// shrink by the excess
+		excess := n - budget
+		k2 := k
+		for k2 > 0 && prefix[k]-prefix[k2] < excess {
+			k2--
+		}
+		if k2 == k {
+			k2--
+		}
+		k = max(k2, okK+1)
+		if k >= failK {
+			break
+		}
+	}
+	if okK < 0 {
+		out := build(0)
+		if n := j.count(out); n > budget {
+			return "", fmt.Errorf("%w: protected words (code, --keep) need %d %s tokens, over the budget of %d", ErrBudget, n, j.counter.Name(), budget)
+		}
+		okK = 0
+		okOut = out
+		okN = j.count(out)
+	}
+	res, got := okOut, okN
+	build(okK)
 	tries := 0
-	for _, i := range free[lo:] {
-		if tries >= 32 || got >= budget {
+	for _, i := range free[okK:] {
+		if tries >= 8 || got >= budget {
 			break
 		}
 		if words[i].tokens > budget-got {

@@ -200,12 +200,13 @@ type queryParams struct {
 	// word-level fine stage: a word's value is unit·(its unit's score,
 	// scaled to [0, 1]) plus the value of its kind
 	unit, ent, content, stop, punct, inQ float64
+	answerWord                           float64 // bonus of a word of the kind of answer the question asks for
 }
 
 var qp = queryParams{
 	chunkTokens: QueryChunkTokens, coarse: 3, chunkWeight: 0.3, neighbor: 0.3, lead: 1, paraLead: 0.1,
 	answerType: 0.5, maxUnit: 100, position: 1,
-	unit: 2, ent: 1, content: 0.5, stop: 0, punct: 0.1, inQ: 0.3,
+	unit: 2, ent: 1, content: 0.5, stop: 0, punct: 0.1, inQ: 0.3, answerWord: 1,
 }
 
 // QueryChunkTokens is the size of query's coarse chunks, in the budget
@@ -284,7 +285,7 @@ func (j *job) queryFine(text string, budget int, words bool) (string, error) {
 		}
 	}
 	if words {
-		return j.queryWords(s, budget)
+		return j.queryWords(s, budget, at)
 	}
 	order := byScore(s)
 	return j.fit(s, budget, order, "low relevance to the question", s.assemble)
@@ -294,7 +295,7 @@ func (j *job) queryFine(text string, budget int, words bool) (string, error) {
 // chunks gets a value from its unit's relevance and its kind (part of a
 // name or number, content word, stop word, punctuation, question word);
 // the most valuable words fill the budget, in document order.
-func (j *job) queryWords(s *doc, budget int) (string, error) {
+func (j *job) queryWords(s *doc, budget int, at answerType) (string, error) {
 	text := s.text
 	maxScore := 0.0
 	for _, u := range s.units {
@@ -340,7 +341,13 @@ func (j *job) queryWords(s *doc, budget int) (string, error) {
 					ww.forced = true
 				} else if kind != qp.inQ {
 					kind = math.Max(kind, qp.ent)
+					if at == answerEntity && prot[m].kind == kindEntity || at == answerNumber && prot[m].kind == kindNumber {
+						kind += qp.answerWord
+					}
 				}
+			}
+			if at == answerTime && kind != qp.inQ && monthRe.MatchString(wt) {
+				kind += qp.answerWord
 			}
 			if u.never {
 				us = -10

@@ -3,6 +3,7 @@ package prompt
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -22,8 +23,50 @@ var boilerplate = []*regexp.Regexp{
 	regexp.MustCompile(`^(-{3,}|\*{3,}|_{3,}|={3,})$`),
 }
 
-// fillers are phrases removed from inside sentences.
-var fillers = regexp.MustCompile(`(?i)\b(please note that|it is important to note that|it should be noted that|it is worth noting that|needless to say,?|as mentioned (above|before|earlier),?|in order to)\s`)
+// fillers are phrases removed from inside sentences (matched without case,
+// on a word boundary, followed by whitespace); "in order to" becomes "to".
+var fillers = []string{
+	"it is important to note that", "it should be noted that", "it is worth noting that", "please note that",
+	"needless to say,", "needless to say", "as mentioned above,", "as mentioned above", "as mentioned before,",
+	"as mentioned before", "as mentioned earlier,", "as mentioned earlier", "in order to",
+}
+
+// findFillers returns the [start, end) of the filler phrases of s, with the
+// whitespace after each, in order and without overlaps.
+func findFillers(s string) [][]int {
+	low := strings.ToLower(s)
+	if len(low) != len(s) {
+		return nil // case mapping changed lengths: offsets would not match
+	}
+	var out [][]int
+	for _, f := range fillers {
+		for i := 0; ; {
+			k := strings.Index(low[i:], f)
+			if k < 0 {
+				break
+			}
+			a, e := i+k, i+k+len(f)
+			i = e
+			if a > 0 && isAlnumByte(low[a-1]) || e >= len(low) || !isSpaceByte(low[e]) {
+				continue
+			}
+			for e < len(low) && isSpaceByte(low[e]) && low[e] != '\n' {
+				e++
+			}
+			out = append(out, []int{a, e})
+		}
+	}
+	sort.Slice(out, func(x, y int) bool { return out[x][0] < out[y][0] })
+	k := 0
+	for _, m := range out {
+		if k > 0 && m[0] < out[k-1][1] {
+			continue
+		}
+		out[k] = m
+		k++
+	}
+	return out[:k]
+}
 
 // template minimizes a prompt without choosing content: whitespace
 // (runs of spaces and tabs inside lines, trailing spaces, more than one
@@ -109,6 +152,9 @@ func (j *job) minimize(text string) string {
 			}
 			j.seen[h] = true
 		}
+		if len(s) > 200 || !mayBeBoilerplate(s) {
+			continue
+		}
 		for _, re := range boilerplate {
 			if re.MatchString(s) {
 				keep[i] = false
@@ -122,7 +168,7 @@ func (j *job) minimize(text string) string {
 	prot := j.prot.spans(res)
 	var b strings.Builder
 	last := 0
-	for _, m := range fillers.FindAllStringIndex(res, -1) {
+	for _, m := range findFillers(res) {
 		inside := false
 		for _, p := range prot {
 			if p.Start < m[1] && m[0] < p.End {
@@ -165,4 +211,17 @@ func hashString(s string) uint64 {
 		h = (h ^ uint64(s[i])) * 1099511628211
 	}
 	return h
+}
+
+// boilerStarts are the lower-cased first letters of the boilerplate
+// patterns, a cheap filter before the regular expressions.
+func mayBeBoilerplate(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch c := s[0] | 0x20; c {
+	case 'i', 'h', 'p', 'l', 'f', 'a', 't', 's', 'c', 'o', 'g', '<' | 0x20, '-', '*', '_', '=':
+		return true
+	}
+	return s[0] == '<' || s[0] == '-' || s[0] == '*' || s[0] == '_' || s[0] == '='
 }

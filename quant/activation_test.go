@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -8,7 +9,7 @@ import (
 // TestQuantizeRowQ8_0Levels compares every implementation of the
 // activation quantizer with the pure-Go one, byte for byte, on data with
 // ties (x·127/amax exactly halfway), zero blocks and large values.
-func TestQuantizeRowQ8_0Levels(t *testing.T) {
+func TestQuantizeActivationsLevels(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
 	const n = 32 * 40
 	x := randomFloats(r, n, 1)
@@ -17,15 +18,72 @@ func TestQuantizeRowQ8_0Levels(t *testing.T) {
 		x[64+i] = float32(i-16) * 0.5 // amax 8: codes k·127/16 with halves
 	}
 	x[96] = 3e38
-	want := make([]byte, n/32*34)
-	quantizeRowQ8_0Go(want, x)
-	withLevels(t, func(t *testing.T) {
-		got := make([]byte, len(want))
-		QuantizeRowQ8_0(got, x)
-		for b := 0; b < n/32; b++ {
-			if g, w := got[34*b:34*b+34], want[34*b:34*b+34]; string(g) != string(w) {
-				t.Errorf("block %d:\n got %x\nwant %x", b, g, w)
+	for _, tc := range []struct {
+		name string
+		bs   int
+		ref  func([]byte, []float32)
+		fn   func([]byte, []float32)
+	}{
+		{"q8_0", 34, quantizeRowQ8_0Go, QuantizeRowQ8_0},
+		{"q8_1", 36, quantizeRowQ8_1Go, QuantizeRowQ8_1},
+	} {
+		want := make([]byte, n/32*tc.bs)
+		tc.ref(want, x)
+		withLevels(t, func(t *testing.T) {
+			got := make([]byte, len(want))
+			tc.fn(got, x)
+			for b := 0; b < n/32; b++ {
+				if g, w := got[tc.bs*b:tc.bs*(b+1)], want[tc.bs*b:tc.bs*(b+1)]; string(g) != string(w) {
+					t.Errorf("%s block %d:\n got %x\nwant %x", tc.name, b, g, w)
+				}
 			}
-		}
-	})
+		})
+	}
+}
+
+// TestQuantizeLevels compares every implementation of the weight
+// quantizers with the pure-Go reference, byte for byte, on Gaussian data
+// and on blocks with ties, repeated extremes of both signs, signed zeros,
+// constant values and zeros.
+func TestQuantizeLevels(t *testing.T) {
+	r := newRand(12)
+	const n = 256 * 6
+	x := randomFloats(r, n, 0.3)
+	blk := func(b int) []float32 { return x[32*b : 32*b+32] }
+	for i := range blk(1) {
+		blk(1)[i] = float32(i%5-2) * 0.25 // extremes ±0.5 repeated, halves
+	}
+	for i := range blk(2) {
+		blk(2)[i] = 0
+	}
+	blk(2)[7] = float32(math.Copysign(0, -1))
+	for i := range blk(3) {
+		blk(3)[i] = 0.75
+	}
+	blk(4)[3], blk(4)[9] = -2, 2 // the first extreme is negative
+	blk(5)[3], blk(5)[9] = 2, -2
+	for i := range blk(6) {
+		blk(6)[i] = float32(i) // min 0 first
+	}
+	blk(6)[5] = float32(math.Copysign(0, -1))
+	for i := range blk(7) {
+		blk(7)[i] = float32(math.Abs(float64(blk(7)[i])))
+	}
+	blk(7)[0] = float32(math.Copysign(0, -1))
+	blk(7)[4] = 0
+	for _, f := range formats {
+		want := make([]byte, n/f.BlockSize*f.BlockBytes)
+		f.quantG(want, x, nil)
+		withLevels(t, func(t *testing.T) {
+			got := make([]byte, len(want))
+			if err := f.Quantize(got, x, nil); err != nil {
+				t.Fatal(err)
+			}
+			for b := 0; b < len(want)/f.BlockBytes; b++ {
+				if g, w := got[b*f.BlockBytes:(b+1)*f.BlockBytes], want[b*f.BlockBytes:(b+1)*f.BlockBytes]; string(g) != string(w) {
+					t.Errorf("%s block %d:\n got %x\nwant %x", f, b, g, w)
+				}
+			}
+		})
+	}
 }

@@ -2,6 +2,8 @@
 
 package quant
 
+//go:generate go run gen_amd64.go
+
 import (
 	"unsafe"
 
@@ -13,7 +15,8 @@ import (
 // a load is cheaper than VCVTPH2PS on a scalar).
 var f16Table [1 << 16]float32
 
-// Kernel levels. HasAVX2 is set only when the OS saves the YMM registers;
+// Kernel levels: AVX2 needs FMA, F16C and BMI2 (PDEP) too. HasAVX2 is set
+// only when the OS saves the YMM registers;
 // GODEBUG=cpu.avx2=off selects the Go kernels.
 const (
 	levelGo = iota
@@ -23,7 +26,7 @@ const (
 var levelNames = [...]string{levelGo: "go", levelAVX2: "avx2"}
 
 func detectLevel() int {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C && cpu.X86.HasBMI2 {
 		return levelAVX2
 	}
 	return levelGo
@@ -69,12 +72,23 @@ func blockDot(k func(x, y *byte, nb int) float32, bs int) func(n int, x, y []byt
 func useLevel(l int) {
 	curLevel = l
 	for _, f := range formats {
-		f.dot, f.dequant = f.dotG, f.dequantG
+		f.dot, f.dequant, f.quant = f.dotG, f.dequantG, f.quantG
 	}
 	quantizeRowQ8_0Impl = quantizeRowQ8_0Go
+	quantizeRowQ8_1Impl = quantizeRowQ8_1Go
+	kPairSteps = kPairStepsGo
+	requant = requantGo
 	if l < levelAVX2 {
 		return
 	}
+	kPairSteps = kPairStepsAVX2
+	requant = requantAVX2
+	Q8_0.quant = func(d []byte, x, _ []float32) { blockQuant(quantRefQ8_0AVX2)(d, x) }
+	Q4_0.quant = withRef(blockQuant(quantRefQ4_0AVX2), quantizeQ4_0Impl)
+	Q4_1.quant = withRef(blockQuant(quantRefQ4_1AVX2), quantizeQ4_1Impl)
+	Q5_0.quant = withRef(blockQuant(quantRefQ5_0AVX2), quantizeQ5_0Impl)
+	Q5_1.quant = withRef(blockQuant(quantRefQ5_1AVX2), quantizeQ5_1Impl)
+
 	Q8_0.dot = blockDot(dotQ8_0AVX2, 32)
 	Q4_0.dot = blockDot(dotQ4_0AVX2, 32)
 	Q4_1.dot = blockDot(dotQ4_1AVX2, 32)
@@ -94,6 +108,12 @@ func useLevel(l int) {
 		}
 	}
 
+	quantizeRowQ8_1Impl = func(dst []byte, x []float32) {
+		if len(x) >= 32 {
+			quantQ8_1AVX2(unsafe.SliceData(dst), unsafe.SliceData(x), len(x)/32)
+		}
+	}
+
 	Q8_0.dequant = blockDequant(dequantQ8_0AVX2, 32)
 	Q4_0.dequant = blockDequant(dequantQ4_0AVX2, 32)
 	Q4_1.dequant = blockDequant(dequantQ4_1AVX2, 32)
@@ -108,6 +128,15 @@ func useLevel(l int) {
 	IQ4_XS.dequant = blockDequant(dequantIQ4XSAVX2, 256)
 }
 
+// blockQuant adapts an assembly quantizer of 32-element blocks.
+func blockQuant(k func(dst *byte, x *float32, nb int)) func(dst []byte, x []float32) {
+	return func(dst []byte, x []float32) {
+		if len(x) >= 32 {
+			k(unsafe.SliceData(dst), unsafe.SliceData(x), len(x)/32)
+		}
+	}
+}
+
 // blockDequant adapts an assembly dequantizer over whole blocks of bs
 // elements.
 func blockDequant(k func(y *float32, x *byte, nb int), bs int) func(y []float32, b []byte) {
@@ -118,9 +147,13 @@ func blockDequant(k func(y *float32, x *byte, nb int), bs int) func(y []float32,
 	}
 }
 
-var quantizeRowQ8_0Impl = quantizeRowQ8_0Go
+var (
+	quantizeRowQ8_0Impl = quantizeRowQ8_0Go
+	quantizeRowQ8_1Impl = quantizeRowQ8_1Go
+)
 
 func quantizeRowQ8_0(dst []byte, x []float32) { quantizeRowQ8_0Impl(dst, x) }
+func quantizeRowQ8_1(dst []byte, x []float32) { quantizeRowQ8_1Impl(dst, x) }
 
 //go:noescape
 func dotQ8_0AVX2(x, y *byte, nb int) float32
@@ -196,3 +229,27 @@ func dequantIQ4XSAVX2(y *float32, x *byte, nb int)
 
 //go:noescape
 func quantQ8_0AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantQ8_1AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantRefQ8_0AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantRefQ4_0AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantRefQ4_1AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantRefQ5_0AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantRefQ5_1AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func kPairStepsAVX2(s *kSearch)
+
+//go:noescape
+func requantAVX2(a *requantArgs)

@@ -12,3 +12,5 @@ func kernelLevels() []string { return []string{"go"} }
 func setLevel(string) (restore func()) { return func() {} }
 
 func quantizeRowQ8_0(dst []byte, x []float32) { quantizeRowQ8_0Go(dst, x) }
+
+func quantizeRowQ8_1(dst []byte, x []float32) { quantizeRowQ8_1Go(dst, x) }

@@ -35,6 +35,8 @@ func decodeElement(t gguf.Type, b []byte, i int) float32 {
 		return float32(float32(q)*h(0)) + h(2)
 	case gguf.TypeQ8_0:
 		return float32(int8(b[2+i])) * h(0)
+	case gguf.TypeQ8_1:
+		return float32(int8(b[4+i])) * h(0)
 	case gguf.TypeIQ4_NL:
 		return h(0) * float32(kvaluesIQ4NL[nib(b[2:], i)])
 	case gguf.TypeQ2_K:

@@ -31,20 +31,17 @@ func dotQ4_0Q8_0(n int, x, y []byte) float32 {
 	return sumf
 }
 
-// dotQ4_1Q8_0 is Σ d_x·d_y·Σq_x·q_y + m_x·d_y·Σq_y over blocks (ggml pairs
-// Q4_1 with Q8_1, whose stored s = d_y·Σq_y is this second factor).
-func dotQ4_1Q8_0(n int, x, y []byte) float32 {
+// dotQ4_1Q8_1 is ggml's vec_dot_q4_1_q8_1: Σ d_x·d_y·Σq_x·q_y + m_x·s_y
+// over blocks, where s_y = d_y·Σq_y is stored in the Q8_1 block.
+func dotQ4_1Q8_1(n int, x, y []byte) float32 {
 	var sumf float32
-	for ; len(x) >= 20; x, y = x[20:], y[34:] {
-		var sumi, sumy int32
+	for ; len(x) >= 20; x, y = x[20:], y[36:] {
+		var sumi int32
 		for j := 0; j < 16; j++ {
 			q := x[4+j]
-			y0, y1 := int32(int8(y[2+j])), int32(int8(y[18+j]))
-			sumi += int32(q&15)*y0 + int32(q>>4)*y1
-			sumy += y0 + y1
+			sumi += int32(q&15)*int32(int8(y[4+j])) + int32(q>>4)*int32(int8(y[20+j]))
 		}
-		dy := f16(le16(y))
-		sumf += float32(float32(sumi)*float32(f16(le16(x))*dy)) + float32(f16(le16(x[2:]))*float32(dy*float32(sumy)))
+		sumf += float32(float32(f16(le16(x))*f16(le16(y)))*float32(sumi)) + float32(f16(le16(x[2:]))*f16(le16(y[2:])))
 	}
 	return sumf
 }
@@ -65,21 +62,18 @@ func dotQ5_0Q8_0(n int, x, y []byte) float32 {
 	return sumf
 }
 
-func dotQ5_1Q8_0(n int, x, y []byte) float32 {
+func dotQ5_1Q8_1(n int, x, y []byte) float32 {
 	var sumf float32
-	for ; len(x) >= 24; x, y = x[24:], y[34:] {
+	for ; len(x) >= 24; x, y = x[24:], y[36:] {
 		qh := le32(x[4:])
-		var sumi, sumy int32
+		var sumi int32
 		for j := 0; j < 16; j++ {
 			q := x[8+j]
 			x0 := int32(q&15) | int32(qh>>j&1)<<4
 			x1 := int32(q>>4) | int32(qh>>(j+16)&1)<<4
-			y0, y1 := int32(int8(y[2+j])), int32(int8(y[18+j]))
-			sumi += x0*y0 + x1*y1
-			sumy += y0 + y1
+			sumi += x0*int32(int8(y[4+j])) + x1*int32(int8(y[20+j]))
 		}
-		dy := f16(le16(y))
-		sumf += float32(float32(sumi)*float32(f16(le16(x))*dy)) + float32(f16(le16(x[2:]))*float32(dy*float32(sumy)))
+		sumf += float32(float32(f16(le16(x))*f16(le16(y)))*float32(sumi)) + float32(f16(le16(x[2:]))*f16(le16(y[2:])))
 	}
 	return sumf
 }
@@ -258,6 +252,30 @@ func dotIQ4XSQ8K(n int, x, y []byte) float32 {
 		sumf += float32(f16(le16(x))*dy) * float32(isum)
 	}
 	return sumf
+}
+
+// quantizeRowQ8_1Go is ggml-cpu's quantize_row_q8_1 (AVX arithmetic): the
+// codes of quantizeRowQ8_0Go and s = fp16(d·Σcodes), d = amax/127.
+func quantizeRowQ8_1Go(dst []byte, x []float32) {
+	for ; len(x) >= qk; x, dst = x[qk:], dst[36:] {
+		var amax float32
+		for _, v := range x[:qk] {
+			amax = max(amax, abs32(v))
+		}
+		d := amax / 127
+		put16(dst, fp16(d))
+		var id float32
+		if amax != 0 {
+			id = 127 / amax
+		}
+		var sum int32
+		for j, v := range x[:qk] {
+			q := int8(roundEven32(float32(v * id)))
+			dst[4+j] = byte(q)
+			sum += int32(q)
+		}
+		put16(dst[2:], fp16(d*float32(sum)))
+	}
 }
 
 // quantizeRowQ8_0Go is ggml-cpu's quantize_row_q8_0 (the AVX code's

@@ -270,87 +270,90 @@ q5_0_done:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// --- Q4_1 and Q5_1 · Q8_0 (dotQ4_1Q8_0, dotQ5_1Q8_0) ---------------------
-// acc += d_x·d_y·Σ q_x·q_y + m_x·d_y·Σ q_y, with unsigned q_x.
+// --- Q4_1 and Q5_1 · Q8_1 (dotQ4_1Q8_1, dotQ5_1Q8_1) ---------------------
+// acc += d_x·d_y·Σ q_x·q_y with unsigned q_x; the scalar accm += m_x·s_y,
+// where s_y = d_y·Σq_y is stored in the Q8_1 block (y: d at 0, s at 2,
+// codes at 4).
 
-// MINSCALE broadcasts f16(x.m at xo+2(SI)) · f16(y.d at yo(DI)) into Ym.
-#define MINSCALE(xo, yo, Xm, Ym) \
+// MIN_S adds f16(x.m at xo+2(SI)) · f16(y.s at yo+2(DI)) to Xacc.
+#define MIN_S(xo, yo, Xacc) \
 	MOVWLZX    xo+2(SI), AX; \
-	MOVWLZX    yo(DI), BX; \
-	VMOVSS     (R8)(AX*4), Xm; \
-	VMULSS     (R8)(BX*4), Xm, Xm; \
-	VBROADCASTSS Xm, Ym
+	MOVWLZX    yo+2(DI), BX; \
+	VMOVSS     (R8)(AX*4), X2; \
+	VFMADD231SS (R8)(BX*4), X2, Xacc
 
-// MULSUM_U8Y finishes an unsigned-x block: xs unsigned codes, ys = y codes.
-#define MULSUM_U8Y(xs, ys, s, acc) \
+// MULSUM_U8 finishes an unsigned-x block: xs unsigned codes, ys y codes.
+#define MULSUM_U8(xs, ys, acc) \
 	VPMADDUBSW ys, xs, xs; \
 	VPMADDWD   Y15, xs, xs; \
 	VCVTDQ2PS  xs, xs; \
-	VFMADD231PS xs, Y1, acc; \
-	VPMADDUBSW ys, Y9, s; \
-	VPMADDWD   Y15, s, s; \
-	VCVTDQ2PS  s, s; \
-	VFMADD231PS s, Y2, acc
+	VFMADD231PS xs, Y1, acc
 
-#define Q4_1_BLOCK(xo, yo, acc) \
+#define Q4_1_BLOCK(xo, yo, acc, Xaccm) \
 	DXDY(xo, yo, X1, Y1); \
-	MINSCALE(xo, yo, X2, Y2); \
+	MIN_S(xo, yo, Xaccm); \
 	NIBBLES32(xo+4, X3, Y3, X5); \
-	VMOVDQU    yo+2(DI), Y4; \
-	MULSUM_U8Y(Y3, Y4, Y5, acc)
+	VMOVDQU    yo+4(DI), Y4; \
+	MULSUM_U8(Y3, Y4, acc)
 
 // func dotQ4_1AVX2(x, y *byte, nb int) float32
 TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-28
 	PROLOGUE
-	VMOVDQU qconst<>+64(SB), Y9
+	VXORPS X9, X9, X9
+	VXORPS X10, X10, X10
 q4_1_loop2:
 	CMPQ CX, $2
 	JB   q4_1_tail
-	Q4_1_BLOCK(0, 0, Y0)
-	Q4_1_BLOCK(20, 34, Y8)
+	Q4_1_BLOCK(0, 0, Y0, X9)
+	Q4_1_BLOCK(20, 36, Y8, X10)
 	ADDQ $40, SI
-	ADDQ $68, DI
+	ADDQ $72, DI
 	SUBQ $2, CX
 	JMP  q4_1_loop2
 q4_1_tail:
 	TESTQ CX, CX
 	JZ    q4_1_done
-	Q4_1_BLOCK(0, 0, Y0)
+	Q4_1_BLOCK(0, 0, Y0, X9)
 q4_1_done:
+	VADDSS X10, X9, X9
 	HSUM
+	VADDSS X9, X0, X0
 	MOVSS X0, ret+24(FP)
 	RET
 
-#define Q5_1_BLOCK(xo, yo, acc) \
+#define Q5_1_BLOCK(xo, yo, acc, Xaccm) \
 	DXDY(xo, yo, X1, Y1); \
-	MINSCALE(xo, yo, X2, Y2); \
+	MIN_S(xo, yo, Xaccm); \
 	NIBBLES32(xo+8, X3, Y3, X5); \
 	BITS32(xo+4, Y6); \
 	VPAND      Y13, Y6, Y6; \
 	VPOR       Y6, Y3, Y3; \
-	VMOVDQU    yo+2(DI), Y4; \
-	MULSUM_U8Y(Y3, Y4, Y5, acc)
+	VMOVDQU    yo+4(DI), Y4; \
+	MULSUM_U8(Y3, Y4, acc)
 
 // func dotQ5_1AVX2(x, y *byte, nb int) float32
 TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-28
 	PROLOGUE
 	BITS_SETUP
-	VMOVDQU qconst<>+64(SB), Y9
 	VMOVDQU qconst<>+224(SB), Y13
+	VXORPS X7, X7, X7
+	VXORPS X9, X9, X9
 q5_1_loop2:
 	CMPQ CX, $2
 	JB   q5_1_tail
-	Q5_1_BLOCK(0, 0, Y0)
-	Q5_1_BLOCK(24, 34, Y8)
+	Q5_1_BLOCK(0, 0, Y0, X7)
+	Q5_1_BLOCK(24, 36, Y8, X9)
 	ADDQ $48, SI
-	ADDQ $68, DI
+	ADDQ $72, DI
 	SUBQ $2, CX
 	JMP  q5_1_loop2
 q5_1_tail:
 	TESTQ CX, CX
 	JZ    q5_1_done
-	Q5_1_BLOCK(0, 0, Y0)
+	Q5_1_BLOCK(0, 0, Y0, X7)
 q5_1_done:
+	VADDSS X9, X7, X7
 	HSUM
+	VADDSS X7, X0, X0
 	MOVSS X0, ret+24(FP)
 	RET

@@ -35,11 +35,22 @@ func randomCodes(r *rand.Rand, f *Format, nb int) (x, y []byte) {
 	y = make([]byte, n/dot.BlockSize*dot.BlockBytes)
 	for b := 0; b < len(y)/dot.BlockBytes; b++ {
 		blk := y[b*dot.BlockBytes:]
-		if dot == Q8_0 {
+		switch dot {
+		case Q8_0:
 			put16(blk, 0x3c00)
 			for j := 0; j < 32; j++ {
 				blk[2+j] = byte(int8(r.IntN(7) - 3))
 			}
+			continue
+		case Q8_1:
+			put16(blk, 0x3c00)
+			var sum int
+			for j := 0; j < 32; j++ {
+				q := r.IntN(7) - 3
+				blk[4+j] = byte(int8(q))
+				sum += q
+			}
+			put16(blk[2:], fp16(float32(sum)))
 			continue
 		}
 		put32(blk, math.Float32bits(1))
@@ -128,6 +139,17 @@ func TestVecDotMatchesReference(t *testing.T) {
 				for i := range xd {
 					exact += float64(xd[i]) * float64(yd[i])
 					mag += math.Abs(float64(xd[i]) * float64(yd[i]))
+				}
+				if dot == Q8_1 {
+					// ggml uses the stored s = fp16(d·Σq) for the min term.
+					for b := 0; b < n/32; b++ {
+						xb, yb := x[b*f.BlockBytes:], y[b*36:]
+						var sumq float64
+						for j := 0; j < 32; j++ {
+							sumq += float64(int8(yb[4+j]))
+						}
+						exact += float64(f16(le16(xb[2:]))) * (float64(f16(le16(yb[2:]))) - float64(f16(le16(yb)))*sumq)
+					}
 				}
 				ref := f.dotG(n, x, y)
 				got := f.VecDot(n, x, y)

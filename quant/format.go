@@ -44,9 +44,10 @@ type Format struct {
 	Type       gguf.Type
 	BlockSize  int       // elements per block (32 or 256)
 	BlockBytes int       // bytes per block
-	DotType    gguf.Type // activation format VecDot takes: TypeQ8_0 or TypeQ8_K (0 for Q8_K)
+	DotType    gguf.Type // activation format VecDot takes (ggml's vec_dot_type): Q8_0, Q8_1 or Q8_K (0 for Q8_1 and Q8_K)
 
-	quant    func(dst []byte, x, qw []float32) // one row; qw nil or len(x)
+	quant    func(dst []byte, x, qw []float32) // one row; qw nil or len(x); dispatched
+	quantG   func(dst []byte, x, qw []float32) // pure Go reference
 	dequant  func(y []float32, b []byte)       // dispatched
 	dequantG func(y []float32, b []byte)       // pure Go reference
 	dot      func(n int, x, y []byte) float32  // dispatched
@@ -57,7 +58,7 @@ func newFormat(t gguf.Type, dotType gguf.Type, quant func(dst []byte, x, qw []fl
 	dequant func(y []float32, b []byte), dot func(n int, x, y []byte) float32) *Format {
 	return &Format{
 		Type: t, BlockSize: int(t.BlockSize()), BlockBytes: int(t.TypeSize()), DotType: dotType,
-		quant: quant, dequant: dequant, dequantG: dequant, dot: dot, dotG: dot,
+		quant: quant, quantG: quant, dequant: dequant, dequantG: dequant, dot: dot, dotG: dot,
 	}
 }
 
@@ -75,14 +76,17 @@ func withRef(ref func(dst []byte, x []float32), impl func(dst []byte, x, qw []fl
 
 // The formats. Quantize reproduces llama-quantize's choices bit for bit:
 // without an importance matrix the *_ref quantizers (the iq4 search with
-// weights x² for IQ4_NL and IQ4_XS), with one the *_impl quantizers. Q8_0
-// and Q8_K ignore the importance matrix, as ggml does.
+// weights x² for IQ4_NL and IQ4_XS), with one the *_impl quantizers. Q8_0,
+// Q8_1 and Q8_K ignore the importance matrix, as ggml does. Q8_1 and Q8_K
+// are activation formats (the dot-product partners of Q4_1/Q5_1 and of the
+// k-quants); they have no dot product of their own.
 var (
 	Q4_0   = newFormat(gguf.TypeQ4_0, gguf.TypeQ8_0, withRef(quantizeQ4_0Ref, quantizeQ4_0Impl), dequantizeQ4_0, dotQ4_0Q8_0)
-	Q4_1   = newFormat(gguf.TypeQ4_1, gguf.TypeQ8_0, withRef(quantizeQ4_1Ref, quantizeQ4_1Impl), dequantizeQ4_1, dotQ4_1Q8_0)
+	Q4_1   = newFormat(gguf.TypeQ4_1, gguf.TypeQ8_1, withRef(quantizeQ4_1Ref, quantizeQ4_1Impl), dequantizeQ4_1, dotQ4_1Q8_1)
 	Q5_0   = newFormat(gguf.TypeQ5_0, gguf.TypeQ8_0, withRef(quantizeQ5_0Ref, quantizeQ5_0Impl), dequantizeQ5_0, dotQ5_0Q8_0)
-	Q5_1   = newFormat(gguf.TypeQ5_1, gguf.TypeQ8_0, withRef(quantizeQ5_1Ref, quantizeQ5_1Impl), dequantizeQ5_1, dotQ5_1Q8_0)
+	Q5_1   = newFormat(gguf.TypeQ5_1, gguf.TypeQ8_1, withRef(quantizeQ5_1Ref, quantizeQ5_1Impl), dequantizeQ5_1, dotQ5_1Q8_1)
 	Q8_0   = newFormat(gguf.TypeQ8_0, gguf.TypeQ8_0, func(d []byte, x, _ []float32) { quantizeQ8_0Ref(d, x) }, dequantizeQ8_0, dotQ8_0Q8_0)
+	Q8_1   = newFormat(gguf.TypeQ8_1, 0, func(d []byte, x, _ []float32) { quantizeQ8_1Ref(d, x) }, dequantizeQ8_1, nil)
 	Q2_K   = newFormat(gguf.TypeQ2_K, gguf.TypeQ8_K, withRef(quantizeQ2KRef, quantizeQ2KImpl), dequantizeQ2K, dotQ2KQ8K)
 	Q3_K   = newFormat(gguf.TypeQ3_K, gguf.TypeQ8_K, withRef(quantizeQ3KRef, quantizeQ3KImpl), dequantizeQ3K, dotQ3KQ8K)
 	Q4_K   = newFormat(gguf.TypeQ4_K, gguf.TypeQ8_K, withRef(quantizeQ4KRef, quantizeQ4KImpl), dequantizeQ4K, dotQ4KQ8K)
@@ -93,7 +97,7 @@ var (
 	IQ4_XS = newFormat(gguf.TypeIQ4_XS, gguf.TypeQ8_K, quantizeIQ4XS, dequantizeIQ4XS, dotIQ4XSQ8K)
 )
 
-var formats = []*Format{Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS}
+var formats = []*Format{Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS}
 
 func init() { setArchKernels() }
 
@@ -197,11 +201,10 @@ func (f *Format) Dequantize(dst []float32, src []byte) {
 }
 
 // VecDot returns the dot product of n weights x, in this format, and n
-// activations y, in DotType (Q8_0 or Q8_K, see QuantizeRowQ8_0 and
-// QuantizeRowQ8_K), as ggml's vec_dot functions compute it: integer dot
-// products per block (exact), scaled and summed in float32. x and y must
-// hold exactly n values (it panics otherwise, and for Q8_K, which has no
-// dot product). The summation order differs between the pure-Go and the
+// activations y, in DotType (see QuantizeActivations), as ggml's vec_dot
+// functions compute it: integer dot products per block (exact), scaled and
+// summed in float32. x and y must hold exactly n values (it panics
+// otherwise, and for Q8_1 and Q8_K, which have no dot product). The summation order differs between the pure-Go and the
 // assembly kernels, so results may differ in the last bits.
 func (f *Format) VecDot(n int, x, y []byte) float32 {
 	if f.dot == nil {
@@ -220,11 +223,13 @@ func (f *Format) VecDot(n int, x, y []byte) float32 {
 }
 
 // QuantizeActivations quantizes src into DotType for VecDot (it calls
-// QuantizeRowQ8_0 or QuantizeRowQ8_K).
+// QuantizeRowQ8_0, QuantizeRowQ8_1 or QuantizeRowQ8_K).
 func (f *Format) QuantizeActivations(dst []byte, src []float32) {
 	switch f.DotType {
 	case gguf.TypeQ8_0:
 		QuantizeRowQ8_0(dst, src)
+	case gguf.TypeQ8_1:
+		QuantizeRowQ8_1(dst, src)
 	case gguf.TypeQ8_K:
 		QuantizeRowQ8_K(dst, src)
 	default:
@@ -251,6 +256,18 @@ func QuantizeRowQ8_0(dst []byte, src []float32) {
 		panic("quant: QuantizeRowQ8_0: want len(src) a multiple of 32 and len(dst) = len(src)/32*34")
 	}
 	quantizeRowQ8_0(dst, src)
+}
+
+// QuantizeRowQ8_1 quantizes activations to Q8_1 (the partner of Q4_1 and
+// Q5_1) as ggml's CPU backend does (quantize_row_q8_1, AVX path): codes as
+// QuantizeRowQ8_0, and s = fp16(d·Σcodes) with d = amax/127 in float32.
+// len(src) must be a multiple of 32 and dst must hold len(src)/32·36 bytes
+// (it panics otherwise).
+func QuantizeRowQ8_1(dst []byte, src []float32) {
+	if len(src)%qk != 0 || len(dst) != len(src)/qk*36 {
+		panic("quant: QuantizeRowQ8_1: want len(src) a multiple of 32 and len(dst) = len(src)/32*36")
+	}
+	quantizeRowQ8_1(dst, src)
 }
 
 // QuantizeRowQ8_K quantizes activations to Q8_K (quantize_row_q8_K: d =

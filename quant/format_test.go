@@ -93,7 +93,7 @@ func TestPanics(t *testing.T) {
 // TestImatrix checks the importance-weighted quantizers: per row they
 // depend on the row (QuantizeRows equals row-by-row Quantize), and they
 // lower the weighted error Σ w·(x − x̂)² against the unweighted ones.
-// Q8_0 and Q8_K ignore the weights, as in ggml.
+// Q8_0, Q8_1 and Q8_K ignore the weights, as in ggml.
 func TestImatrix(t *testing.T) {
 	const rowLen, rows = 512, 16
 	r := newRand(3)
@@ -133,7 +133,7 @@ func TestImatrix(t *testing.T) {
 			return e
 		}
 		ep, ew := errOf(plain), errOf(weighted)
-		if f == Q8_0 || f == Q8_K {
+		if f == Q8_0 || f == Q8_1 || f == Q8_K {
 			if string(plain) != string(weighted) {
 				t.Errorf("%s: the importance matrix changed the result", f)
 			}

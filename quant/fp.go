@@ -2,6 +2,7 @@ package quant
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/lmc-project/lmc/tensor"
 )
@@ -61,3 +62,6 @@ func f32frombits(b uint32) float32 { return math.Float32frombits(b) }
 
 // roundEven32 rounds v to an integer, ties to even (VROUNDPS mode 0).
 func roundEven32(v float32) float32 { return float32(math.RoundToEven(float64(v))) }
+
+// unsafeSlice is the slice of n elements at p.
+func unsafeSlice[T any](p *T, n int) []T { return unsafe.Slice(p, n) }

@@ -20,19 +20,21 @@ const (
 
 func quantizeQ2KRef(dst []byte, x []float32) {
 	var L [qkK]uint8
-	var Laux [16]uint8
-	var weights [16]float32
+	var weights, weightsB [16]float32
 	var mins, scales [qkK / 16]float32
 	const q4scale = 15
 	for ; len(x) >= qkK; x, dst = x[qkK:], dst[q2KBytes:] {
 		sc := dst[0:16]
 		var maxScale, maxMin float32
-		for j := 0; j < qkK/16; j++ {
-			xs := x[16*j : 16*j+16]
-			for l := range weights {
-				weights[l] = abs32(xs[l])
+		for j := 0; j < qkK/16; j += 2 {
+			xa, xb := x[16*j:16*j+16], x[16*j+16:16*j+32]
+			for l := range 16 {
+				weights[l], weightsB[l] = abs32(xa[l]), abs32(xb[l])
 			}
-			scales[j], mins[j] = makeQkx2Quants(16, 3, xs, weights[:], L[16*j:], Laux[:], -0.5, 0.1, 15, true)
+			scales[j], mins[j], scales[j+1], mins[j+1] = makeQkx2Pair(16, 3, xa, xb, weights[:], weightsB[:],
+				L[16*j:], L[16*j+16:], -0.5, 0.1, 15, true)
+		}
+		for j := range scales {
 			if scales[j] > maxScale {
 				maxScale = scales[j]
 			}
@@ -66,16 +68,12 @@ func quantizeQ2KRef(dst []byte, x []float32) {
 }
 
 func requantQ2K(L []uint8, x []float32, sc []byte, dd, dm float32) {
-	for j := 0; j < qkK/16; j++ {
-		d := dd * float32(sc[j]&15)
-		if d == 0 {
-			continue
-		}
-		m := dm * float32(sc[j]>>4)
-		for ii := 0; ii < 16; ii++ {
-			L[16*j+ii] = uint8(clampInt(nearestInt((x[16*j+ii]+m)/d), 0, 3))
-		}
+	var d, m [16]float32
+	for j := range d {
+		d[j] = dd * float32(sc[j]&15)
+		m[j] = dm * float32(sc[j]>>4)
 	}
+	requantCodes(L[:qkK], x, d[:], m[:], 16, 0, 3, 0)
 }
 
 // packQ2K stores 256 two-bit codes: byte l of each 32-byte half holds
@@ -159,6 +157,8 @@ func quantizeQ3KRef(dst []byte, x []float32) {
 		var maxScale, amax float32
 		for j := 0; j < qkK/16; j++ {
 			scales[j] = makeQ3Quants(16, 4, x[16*j:], L[16*j:])
+		}
+		for j := range scales {
 			if s := abs32(scales[j]); s > amax {
 				amax, maxScale = s, scales[j]
 			}
@@ -205,26 +205,22 @@ func q3Scale(sc []byte, j int) int8 {
 func finishQ3K(dst []byte, x []float32, L []int8) {
 	sc := dst[96:108]
 	dd := f16(le16(dst[108:]))
-	for j := 0; j < qkK/16; j++ {
-		d := dd * float32(q3Scale(sc, j))
-		if d == 0 {
-			continue
-		}
-		for ii := 0; ii < 16; ii++ {
-			L[16*j+ii] = int8(clampInt(nearestInt(x[16*j+ii]/d), -4, 3) + 4)
-		}
+	var d, m [16]float32
+	for j := range d {
+		d[j] = dd * float32(q3Scale(sc, j))
 	}
+	requantCodes(L[:qkK], x, d[:], m[:], 16, -4, 3, 4)
+	// The third bit of element j goes to bit j/32 of hmask[j%32] (without
+	// branches: the bits are random).
 	hmask := dst[0:32]
-	clear(hmask)
-	m, hm := 0, uint8(1)
-	for j := 0; j < qkK; j++ {
-		if L[j] > 3 {
-			hmask[m] |= hm
-			L[j] -= 4
+	for m := range 32 {
+		var h uint8
+		for b := range 8 {
+			l := &L[32*b+m]
+			h |= uint8(*l>>2) << b
+			*l &= 3
 		}
-		if m++; m == qkK/8 {
-			m, hm = 0, hm<<1
-		}
+		hmask[m] = h
 	}
 	qs := dst[32:96]
 	for j := 0; j < qkK; j += 128 {
@@ -324,8 +320,7 @@ func scaleMinK4(j int, q []byte) (d, m uint8) {
 // makeQkx2Quants with weights av_x + |x|, then the 8 scales and 8 mins are
 // quantized to 6 bits against their maxima.
 func kquantScalesRef(dst []byte, x []float32, L []uint8, nmax int, rmin, rdelta float32, nstep int) {
-	var Laux [32]uint8
-	var weights [32]float32
+	var weights [qkK]float32
 	var mins, scales [qkK / 32]float32
 	var maxScale, maxMin float32
 	for j := 0; j < qkK/32; j++ {
@@ -336,9 +331,14 @@ func kquantScalesRef(dst []byte, x []float32, L []uint8, nmax int, rmin, rdelta 
 		}
 		avX := sqrt32(sumX2 / 32)
 		for l, v := range xs {
-			weights[l] = avX + abs32(v)
+			weights[32*j+l] = avX + abs32(v)
 		}
-		scales[j], mins[j] = makeQkx2Quants(32, nmax, xs, weights[:], L[32*j:], Laux[:], rmin, rdelta, nstep, false)
+	}
+	for j := 0; j < qkK/32; j += 2 {
+		scales[j], mins[j], scales[j+1], mins[j+1] = makeQkx2Pair(32, nmax, x[32*j:], x[32*j+32:],
+			weights[32*j:], weights[32*j+32:], L[32*j:], L[32*j+32:], rmin, rdelta, nstep, false)
+	}
+	for j := range scales {
 		if scales[j] > maxScale {
 			maxScale = scales[j]
 		}
@@ -402,17 +402,13 @@ func kquantScalesImpl(dst []byte, x, qw []float32, L []uint8, nmax int) {
 // its stored scales and mins.
 func requantK4(L []uint8, x []float32, head []byte, nmax int32) {
 	dd, dmin := f16(le16(head)), f16(le16(head[2:]))
-	for j := 0; j < qkK/32; j++ {
-		sc, m := scaleMinK4(j, head[4:16])
-		d := dd * float32(sc)
-		if d == 0 {
-			continue
-		}
-		dm := dmin * float32(m)
-		for ii := 0; ii < 32; ii++ {
-			L[32*j+ii] = uint8(clampInt(nearestInt((x[32*j+ii]+dm)/d), 0, nmax))
-		}
+	var d, m [8]float32
+	for j := range d {
+		sc, mn := scaleMinK4(j, head[4:16])
+		d[j] = dd * float32(sc)
+		m[j] = dmin * float32(mn)
 	}
+	requantCodes(L[:qkK], x, d[:], m[:], 32, 0, nmax, 0)
 }
 
 // --- Q4_K: half d; half dmin; u8 scales[12]; u8 qs[128] -----------------
@@ -490,23 +486,15 @@ func quantizeQ5KImpl(dst []byte, x, qw []float32) {
 // packQ5K stores the low four bits as packQ4K does and the fifth bit of
 // element l of 64-element chunk i in bit 2i (first 32) or 2i+1 of qh[l].
 func packQ5K(qh, ql []byte, L []uint8) {
-	clear(qh)
-	m1, m2 := uint8(1), uint8(2)
-	for n := 0; n < qkK; n += 64 {
-		for j := 0; j < 32; j++ {
-			l1, l2 := L[n+j], L[n+j+32]
-			if l1 > 15 {
-				l1 -= 16
-				qh[j] |= m1
-			}
-			if l2 > 15 {
-				l2 -= 16
-				qh[j] |= m2
-			}
-			ql[n/2+j] = l1 | l2<<4
+	qh = qh[:32]
+	for j := range qh {
+		var h uint8
+		for c := 0; c < 4; c++ {
+			l1, l2 := L[64*c+j], L[64*c+j+32]
+			h |= (l1>>4)<<(2*c) | (l2>>4)<<(2*c+1)
+			ql[32*c+j] = l1&15 | (l2&15)<<4
 		}
-		m1 <<= 2
-		m2 <<= 2
+		qh[j] = h
 	}
 }
 
@@ -552,8 +540,9 @@ func quantizeQ6K(dst []byte, x, qw []float32) {
 			if qw != nil {
 				w = qw[16*ib:]
 			}
-			scale := makeQxQuants(16, 32, x[16*ib:], L[16*ib:], 1, w)
-			scales[ib] = scale
+			scales[ib] = makeQxQuants(16, 32, x[16*ib:], L[16*ib:], 1, w)
+		}
+		for _, scale := range scales {
 			if a := abs32(scale); a > maxAbsScale {
 				maxAbsScale, maxScale = a, scale
 			}
@@ -572,15 +561,11 @@ func quantizeQ6K(dst []byte, x, qw []float32) {
 			sc[ib] = byte(int8(min(127, ni(iscale, scales[ib]))))
 		}
 		dd := f16(le16(dst[208:]))
-		for j := 0; j < qkK/16; j++ {
-			d := dd * float32(int8(sc[j]))
-			if d == 0 {
-				continue
-			}
-			for ii := 0; ii < 16; ii++ {
-				L[16*j+ii] = int8(clampInt(nearestInt(x[16*j+ii]/d), -32, 31) + 32)
-			}
+		var d, m [16]float32
+		for j := range d {
+			d[j] = dd * float32(int8(sc[j]))
 		}
+		requantCodes(L[:qkK], x, d[:], m[:], 16, -32, 31, 32)
 		ql, qh := dst[0:128], dst[128:192]
 		for j := 0; j < qkK; j += 128 {
 			for l := 0; l < 32; l++ {

@@ -257,6 +257,38 @@ func dequantizeQ8_0(y []float32, b []byte) {
 	}
 }
 
+// --- Q8_1: half d; half s; i8 qs[32] (activations only) -----------------
+
+// quantizeQ8_1Ref is quantize_row_q8_1_ref: Q8_0's reference codes and
+// s = fp16(Σcodes·d).
+func quantizeQ8_1Ref(dst []byte, x []float32) {
+	for ; len(x) >= qk; x, dst = x[qk:], dst[36:] {
+		var amax float32
+		for _, v := range x[:qk] {
+			amax = max(amax, abs32(v))
+		}
+		d := amax / 127
+		id := inv(d)
+		put16(dst, fp16(d))
+		var sum int32
+		for j, v := range x[:qk] {
+			q := int8(roundHalfAway(float32(v * id)))
+			dst[4+j] = byte(q)
+			sum += int32(q)
+		}
+		put16(dst[2:], fp16(float32(sum)*d))
+	}
+}
+
+func dequantizeQ8_1(y []float32, b []byte) {
+	for ; len(b) >= 36; b, y = b[36:], y[qk:] {
+		d := f16(le16(b))
+		for j := range qk {
+			y[j] = float32(int8(b[4+j])) * d
+		}
+	}
+}
+
 // --- helpers shared by the importance-weighted quantizers ---------------
 
 // rowSigma2 is mul·Σx²/len(x), the variance-like term that the *_impl

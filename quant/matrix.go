@@ -5,12 +5,12 @@ import (
 	"github.com/lmc-project/lmc/kernels"
 )
 
-// Every format but Q8_K (an activation format) registers a kernels.Matrix
+// Every format but Q8_1 and Q8_K (activation formats) registers a kernels.Matrix
 // constructor: kernels.New(gguf.TypeQ4_K, data, rows, cols) then computes
 // with this package's kernels. Activations are quantized once per MatMul to
 // the format's DotType, as llama.cpp's CPU backend does, so MatMul results
 // differ from float64 products by the activations' rounding (relative
-// error about 1% of Σ|w·x| for Q8_0/Q8_K).
+// error about 1% of Σ|w·x| for Q8_0/Q8_1/Q8_K).
 func init() {
 	for _, f := range formats {
 		if f.dot == nil {
@@ -24,7 +24,7 @@ func init() {
 }
 
 // BlockKernel returns the kernels.BlockKernel that computes with f (nil
-// for Q8_K, which has no dot product).
+// for Q8_1 and Q8_K, which have no dot product).
 func (f *Format) BlockKernel() *kernels.BlockKernel {
 	if f.dot == nil {
 		return nil
@@ -37,6 +37,8 @@ func (f *Format) blockKernel() *kernels.BlockKernel {
 	switch f.DotType {
 	case gguf.TypeQ8_0:
 		quantizeInput = QuantizeRowQ8_0
+	case gguf.TypeQ8_1:
+		quantizeInput = QuantizeRowQ8_1
 	case gguf.TypeQ8_K:
 		quantizeInput = QuantizeRowQ8_K
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/lmc-project/lmc/internal/cli"
+	_ "github.com/lmc-project/lmc/models/lmcmini" // the built-in default model
 )
 
 func main() {

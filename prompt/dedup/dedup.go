@@ -136,10 +136,13 @@ func Find(chunks []string, opts *Options) []Match {
 	var shingles []uint64
 	var sigs [][numHashes]uint64
 	var sims []uint64
-	sigOf := map[int]int{} // chunk -> index in sigs/sims
+	sigOf := make([]int32, len(chunks)) // chunk -> index in sigs/sims
+	seen := make([]int32, len(chunks))  // chunk -> last chunk that compared it, +1
 	var lsh [bands]map[uint64][]int
-	for b := range lsh {
-		lsh[b] = map[uint64][]int{}
+	if o.Algorithm == MinHash && !o.ExactOnly {
+		for b := range lsh {
+			lsh[b] = make(map[uint64][]int, len(chunks))
+		}
 	}
 	// SimHash candidates: with MaxHamming+1 bands, two fingerprints within
 	// MaxHamming bits agree on at least one band (pigeonhole).
@@ -183,7 +186,7 @@ func Find(chunks []string, opts *Options) []Match {
 				out[i] = Match{Kind: Near, Of: best, Similarity: 1 - float64(bestD)/64}
 				continue
 			}
-			sigOf[i] = len(sims)
+			sigOf[i] = int32(len(sims))
 			sims = append(sims, fp)
 			for b := 0; b < nb; b++ {
 				k := band(fp, b)
@@ -192,7 +195,6 @@ func Find(chunks []string, opts *Options) []Match {
 		default:
 			sig := minhash(shingles)
 			best, bestS := -1, -1.0
-			seen := map[int]bool{}
 			var keys [bands]uint64
 			for b := 0; b < bands; b++ {
 				k := uint64(b)
@@ -201,10 +203,10 @@ func Find(chunks []string, opts *Options) []Match {
 				}
 				keys[b] = k
 				for _, j := range lsh[b][k] {
-					if seen[j] {
+					if seen[j] == int32(i+1) {
 						continue
 					}
-					seen[j] = true
+					seen[j] = int32(i + 1)
 					s := Jaccard(&sig, &sigs[sigOf[j]])
 					if s > bestS || (s == bestS && j < best) {
 						best, bestS = j, s
@@ -215,7 +217,7 @@ func Find(chunks []string, opts *Options) []Match {
 				out[i] = Match{Kind: Near, Of: best, Similarity: bestS}
 				continue
 			}
-			sigOf[i] = len(sigs)
+			sigOf[i] = int32(len(sigs))
 			sigs = append(sigs, sig)
 			for b, k := range keys {
 				lsh[b][k] = append(lsh[b][k], i)

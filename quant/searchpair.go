@@ -1,0 +1,161 @@
+package quant
+
+// The step loop of make_qkx2_quants for two groups at once. The loop is
+// a chain of dependent float32 sums; the assembly version (AVX2) computes
+// the codes and products of both groups with vector instructions and runs
+// the two groups' sums side by side, which hides their latency. Every
+// float32 operation is ggml's, in ggml's order, so the results are the
+// single-group function's bit for bit. kPairStepsGo is the reference.
+
+// kGroup is one group's state: inputs, the best fit so far, and scratch.
+// Its layout is read by the assembly (offsets checked by a test).
+type kGroup struct {
+	x, w      *float32 // n values and weights
+	aux, best *int32   // n codes: the current trial, the best so far
+	min, max  float32  // min ≤ 0 is the best fit's (negated) min
+	sumW      float32  // Σw
+	sumX      float32  // Σw·x
+	scale     float32  // best fit's scale
+	err       float32  // best fit's error
+	ts, tm    float32  // scratch: the trial's scale and min
+	ok        int32    // scratch: the trial has a solution (D > 0)
+	_         int32
+}
+
+// kSearch holds two groups and the search parameters.
+type kSearch struct {
+	g             [2]kGroup
+	n, nstep      int
+	nmax          int32
+	nmaxF         float32
+	rmin, rdelta  float32
+	useMad        int32 // 1: absolute error, 0: squared
+	_             int32
+	p1, p2, p3, e [2][32]float32 // scratch: products and errors
+}
+
+// kPairSteps runs the trial scales is = 0..nstep on both groups of s.
+var kPairSteps = kPairStepsGo
+
+// kPairStepsGo is the step loop of makeQkx2Quants, applied to each group.
+func kPairStepsGo(s *kSearch) {
+	n := s.n
+	for gi := range s.g {
+		g := &s.g[gi]
+		x := unsafeSlice(g.x, n)
+		w := unsafeSlice(g.w, n)
+		aux := unsafeSlice(g.aux, n)
+		best := unsafeSlice(g.best, n)
+		for is := 0; is <= s.nstep; is++ {
+			iscale := (mad(s.rdelta, float32(is), s.rmin) + s.nmaxF) / (g.max - g.min)
+			var sumL, sumL2, sumXL float32
+			for i, v := range x {
+				l := clampInt(ni(iscale, v-g.min), 0, s.nmax)
+				aux[i] = l
+				fl := float32(l)
+				wl := float32(w[i] * fl)
+				sumL += wl
+				sumL2 = acc(sumL2, wl, fl)
+				sumXL = acc(sumXL, wl, v)
+			}
+			D := det(g.sumW, sumL2, sumL, sumL)
+			if !(D > 0) {
+				continue
+			}
+			thisScale := det(g.sumW, sumXL, g.sumX, sumL) / D
+			thisMin := det(sumL2, g.sumX, sumL, sumXL) / D
+			if thisMin > 0 {
+				thisMin = 0
+				thisScale = sumXL / sumL2
+			}
+			var cur float32
+			for i, v := range x {
+				diff := mad(thisScale, float32(aux[i]), thisMin) - v
+				if s.useMad != 0 {
+					diff = abs32(diff)
+				} else {
+					diff = float32(diff * diff)
+				}
+				cur = acc(cur, w[i], diff)
+			}
+			if cur < g.err {
+				copy(best, aux)
+				g.err, g.scale, g.min = cur, thisScale, thisMin
+			}
+		}
+	}
+}
+
+// kGroupInit runs the part of make_qkx2_quants before the trial scales on
+// one group: min, max, Σw, Σw·x and the first fit, with codes in best. It
+// returns false when the group is constant (max == min), which ggml
+// quantizes to zero.
+func kGroupInit(g *kGroup, x, w []float32, best []int32, nmax int, useMad bool) bool {
+	n := len(x)
+	min, max := x[0], x[0]
+	sumW := w[0]
+	sumX := float32(sumW * x[0])
+	for i := 1; i < n; i++ {
+		if x[i] < min {
+			min = x[i]
+		}
+		if x[i] > max {
+			max = x[i]
+		}
+		sumW += w[i]
+		sumX = acc(sumX, w[i], x[i])
+	}
+	if min > 0 {
+		min = 0
+	}
+	if max == min {
+		return false
+	}
+	iscale := float32(nmax) / (max - min)
+	scale := 1 / iscale
+	var bestErr float32
+	for i, v := range x {
+		l := clampInt(ni(iscale, v-min), 0, int32(nmax))
+		best[i] = l
+		diff := mad(scale, float32(l), min) - v
+		if useMad {
+			diff = abs32(diff)
+		} else {
+			diff = float32(diff * diff)
+		}
+		bestErr = acc(bestErr, w[i], diff)
+	}
+	g.x, g.w = &x[0], &w[0]
+	g.best = &best[0]
+	g.min, g.max, g.sumW, g.sumX, g.scale, g.err = min, max, sumW, sumX, scale, bestErr
+	return true
+}
+
+// makeQkx2Pair is makeQkx2Quants on the groups xa and xb (n ≤ 32 each,
+// nstep ≥ 1), with the trial scales searched in pairs.
+func makeQkx2Pair(n, nmax int, xa, xb, wa, wb []float32, La, Lb []uint8,
+	rmin, rdelta float32, nstep int, useMad bool) (scaleA, minA, scaleB, minB float32) {
+	var s kSearch
+	var aux, best [2][32]int32
+	okA := kGroupInit(&s.g[0], xa[:n], wa[:n], best[0][:n], nmax, useMad)
+	okB := kGroupInit(&s.g[1], xb[:n], wb[:n], best[1][:n], nmax, useMad)
+	if !okA || !okB {
+		// A constant group: ggml's early return; run the groups alone.
+		var Laux [32]uint8
+		scaleA, minA = makeQkx2Quants(n, nmax, xa, wa, La, Laux[:], rmin, rdelta, nstep, useMad)
+		scaleB, minB = makeQkx2Quants(n, nmax, xb, wb, Lb, Laux[:], rmin, rdelta, nstep, useMad)
+		return scaleA, minA, scaleB, minB
+	}
+	s.g[0].aux, s.g[1].aux = &aux[0][0], &aux[1][0]
+	s.n, s.nstep = n, nstep
+	s.nmax, s.nmaxF = int32(nmax), float32(nmax)
+	s.rmin, s.rdelta = rmin, rdelta
+	if useMad {
+		s.useMad = 1
+	}
+	kPairSteps(&s)
+	for i := 0; i < n; i++ {
+		La[i], Lb[i] = uint8(best[0][i]), uint8(best[1][i])
+	}
+	return s.g[0].scale, -s.g[0].min, s.g[1].scale, -s.g[1].min
+}
