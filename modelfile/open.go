@@ -133,6 +133,11 @@ func openHF(dir string) (*Model, error) {
 		}
 		return nil, err
 	}
+	tensors, data, err := hfTensors(dir, hc, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	m := &Model{Format: "hf", Path: dir, Config: cfg, HFConfig: hc, closers: []io.Closer{st}}
 	m.Inputs = append([]string{cfgPath}, st.Files()...)
 	if g, err := os.ReadFile(filepath.Join(dir, "generation_config.json")); err == nil {
@@ -154,7 +159,7 @@ func openHF(dir string) (*Model, error) {
 		}
 	}
 	fam := cfg.Family
-	for _, ti := range st.Tensors() {
+	for _, ti := range tensors {
 		ti := ti
 		if hf.Ignored(ti.Name) {
 			continue
@@ -170,7 +175,7 @@ func openHF(dir string) (*Model, error) {
 		} else {
 			t.Type = NoGGMLType
 		}
-		raw := func() ([]byte, error) { return st.Data(ti.Name) }
+		raw := func() ([]byte, error) { return data(ti.Name) }
 		t.read = raw
 		t.done = func() {
 			if sf, ok := st.FileOf(ti.Name); ok && sf.Mapped() {

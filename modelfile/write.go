@@ -367,20 +367,11 @@ func WriteHF(m *Model, dir string, opts *WriteOptions) error {
 		return err
 	}
 
-	hc := m.Config.HFConfig(m.HFConfig)
 	dt := opts.DType
 	if dt == tensor.Invalid && len(entries) > 0 {
 		dt = entries[0].dtype
 	}
-	hc.TorchDtype = map[tensor.DType]string{tensor.F32: "float32", tensor.F16: "float16", tensor.BF16: "bfloat16"}[dt]
-	if m.Vocab != nil {
-		if m.Vocab.BOS >= 0 {
-			hc.BOSTokenID = float64(m.Vocab.BOS)
-		}
-		if m.Vocab.EOS >= 0 && hc.EOSTokenID == nil {
-			hc.EOSTokenID = float64(m.Vocab.EOS)
-		}
-	}
+	hc := HFFolderConfig(m, dt)
 	cb, err := hc.Marshal()
 	if err != nil {
 		return err
@@ -388,19 +379,7 @@ func WriteHF(m *Model, dir string, opts *WriteOptions) error {
 	if err := os.WriteFile(filepath.Join(out.Path, "config.json"), cb, 0o644); err != nil {
 		return err
 	}
-	gen := m.HFGeneration
-	if gen == nil {
-		g := map[string]any{}
-		if m.Vocab != nil && m.Vocab.BOS >= 0 {
-			g["bos_token_id"] = m.Vocab.BOS
-		}
-		if m.Vocab != nil && m.Vocab.EOS >= 0 {
-			g["eos_token_id"] = m.Vocab.EOS
-		}
-		gen, _ = json.MarshalIndent(g, "", "  ")
-		gen = append(gen, '\n')
-	}
-	if err := os.WriteFile(filepath.Join(out.Path, "generation_config.json"), gen, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out.Path, "generation_config.json"), HFGenerationConfig(m), 0o644); err != nil {
 		return err
 	}
 	if m.Vocab != nil {

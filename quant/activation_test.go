@@ -18,21 +18,26 @@ func TestQuantizeActivationsLevels(t *testing.T) {
 		x[64+i] = float32(i-16) * 0.5 // amax 8: codes k·127/16 with halves
 	}
 	x[96] = 3e38
+	for i := 1024; i < 1280; i++ {
+		x[i] = 0 // a zero Q8_K block
+	}
+	x[600], x[700] = -5, 5 // equal magnitudes, the negative first
 	for _, tc := range []struct {
-		name string
-		bs   int
-		ref  func([]byte, []float32)
-		fn   func([]byte, []float32)
+		name      string
+		block, bs int
+		ref       func([]byte, []float32)
+		fn        func([]byte, []float32)
 	}{
-		{"q8_0", 34, quantizeRowQ8_0Go, QuantizeRowQ8_0},
-		{"q8_1", 36, quantizeRowQ8_1Go, QuantizeRowQ8_1},
+		{"q8_0", 32, 34, quantizeRowQ8_0Go, QuantizeRowQ8_0},
+		{"q8_1", 32, 36, quantizeRowQ8_1Go, QuantizeRowQ8_1},
+		{"q8_K", 256, 292, quantizeQ8K, QuantizeRowQ8_K},
 	} {
-		want := make([]byte, n/32*tc.bs)
+		want := make([]byte, n/tc.block*tc.bs)
 		tc.ref(want, x)
 		withLevels(t, func(t *testing.T) {
 			got := make([]byte, len(want))
 			tc.fn(got, x)
-			for b := 0; b < n/32; b++ {
+			for b := 0; b < len(want)/tc.bs; b++ {
 				if g, w := got[tc.bs*b:tc.bs*(b+1)], want[tc.bs*b:tc.bs*(b+1)]; string(g) != string(w) {
 					t.Errorf("%s block %d:\n got %x\nwant %x", tc.name, b, g, w)
 				}

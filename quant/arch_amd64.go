@@ -76,13 +76,10 @@ func useLevel(l int) {
 	}
 	quantizeRowQ8_0Impl = quantizeRowQ8_0Go
 	quantizeRowQ8_1Impl = quantizeRowQ8_1Go
-	kPairSteps = kPairStepsGo
-	requant = requantGo
+	quantizeRowQ8KImpl = quantizeQ8K
 	if l < levelAVX2 {
 		return
 	}
-	kPairSteps = kPairStepsAVX2
-	requant = requantAVX2
 	Q8_0.quant = func(d []byte, x, _ []float32) { blockQuant(quantRefQ8_0AVX2)(d, x) }
 	Q4_0.quant = withRef(blockQuant(quantRefQ4_0AVX2), quantizeQ4_0Impl)
 	Q4_1.quant = withRef(blockQuant(quantRefQ4_1AVX2), quantizeQ4_1Impl)
@@ -108,6 +105,11 @@ func useLevel(l int) {
 		}
 	}
 
+	quantizeRowQ8KImpl = func(dst []byte, x []float32) {
+		if len(x) >= 256 {
+			quantQ8KAVX2(unsafe.SliceData(dst), unsafe.SliceData(x), len(x)/256)
+		}
+	}
 	quantizeRowQ8_1Impl = func(dst []byte, x []float32) {
 		if len(x) >= 32 {
 			quantQ8_1AVX2(unsafe.SliceData(dst), unsafe.SliceData(x), len(x)/32)
@@ -150,10 +152,12 @@ func blockDequant(k func(y *float32, x *byte, nb int), bs int) func(y []float32,
 var (
 	quantizeRowQ8_0Impl = quantizeRowQ8_0Go
 	quantizeRowQ8_1Impl = quantizeRowQ8_1Go
+	quantizeRowQ8KImpl  = quantizeQ8K
 )
 
 func quantizeRowQ8_0(dst []byte, x []float32) { quantizeRowQ8_0Impl(dst, x) }
 func quantizeRowQ8_1(dst []byte, x []float32) { quantizeRowQ8_1Impl(dst, x) }
+func quantizeRowQ8K(dst []byte, x []float32)  { quantizeRowQ8KImpl(dst, x) }
 
 //go:noescape
 func dotQ8_0AVX2(x, y *byte, nb int) float32
@@ -253,3 +257,36 @@ func kPairStepsAVX2(s *kSearch)
 
 //go:noescape
 func requantAVX2(a *requantArgs)
+
+//go:noescape
+func qxPairStepsAVX2(s *qxSearch)
+
+// The search and requantization kernels are called directly (not through
+// func values) so that their argument structs stay on the stack.
+
+func kPairSteps(s *kSearch) {
+	if curLevel >= levelAVX2 {
+		kPairStepsAVX2(s)
+		return
+	}
+	kPairStepsGo(s)
+}
+
+func qxPairSteps(s *qxSearch) {
+	if curLevel >= levelAVX2 {
+		qxPairStepsAVX2(s)
+		return
+	}
+	qxPairStepsGo(s)
+}
+
+func requant(a *requantArgs) {
+	if curLevel >= levelAVX2 {
+		requantAVX2(a)
+		return
+	}
+	requantGo(a)
+}
+
+//go:noescape
+func quantQ8KAVX2(dst *byte, x *float32, nb int)

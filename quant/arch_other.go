@@ -14,3 +14,9 @@ func setLevel(string) (restore func()) { return func() {} }
 func quantizeRowQ8_0(dst []byte, x []float32) { quantizeRowQ8_0Go(dst, x) }
 
 func quantizeRowQ8_1(dst []byte, x []float32) { quantizeRowQ8_1Go(dst, x) }
+
+func kPairSteps(s *kSearch)   { kPairStepsGo(s) }
+func qxPairSteps(s *qxSearch) { qxPairStepsGo(s) }
+func requant(a *requantArgs)  { requantGo(a) }
+
+func quantizeRowQ8K(dst []byte, x []float32) { quantizeQ8K(dst, x) }

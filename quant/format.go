@@ -278,5 +278,5 @@ func QuantizeRowQ8_K(dst []byte, src []float32) {
 	if len(src)%qkK != 0 || len(dst) != len(src)/qkK*q8KBytes {
 		panic("quant: QuantizeRowQ8_K: want len(src) a multiple of 256 and len(dst) = len(src)/256*292")
 	}
-	quantizeQ8K(dst, src)
+	quantizeRowQ8K(dst, src)
 }

@@ -533,14 +533,18 @@ func dequantizeQ5K(y []float32, b []byte) {
 func quantizeQ6K(dst []byte, x, qw []float32) {
 	var L [qkK]int8
 	var scales [qkK / 16]float32
+	var wsq [qkK]float32
 	for ; len(x) >= qkK; x, dst = x[qkK:], dst[q6KBytes:] {
 		var maxScale, maxAbsScale float32
-		for ib := 0; ib < qkK/16; ib++ {
-			var w []float32
-			if qw != nil {
-				w = qw[16*ib:]
+		w := qw
+		if w == nil {
+			for i, v := range x[:qkK] {
+				wsq[i] = v * v
 			}
-			scales[ib] = makeQxQuants(16, 32, x[16*ib:], L[16*ib:], 1, w)
+			w = wsq[:]
+		}
+		for ib := 0; ib < qkK/16; ib += 2 {
+			scales[ib], scales[ib+1] = makeQxPair(16, 32, x[16*ib:], x[16*ib+16:], w[16*ib:], w[16*ib+16:], L[16*ib:], L[16*ib+16:])
 		}
 		for _, scale := range scales {
 			if a := abs32(scale); a > maxAbsScale {

@@ -526,3 +526,126 @@ qr51_loop:
 	JNZ  qr51_loop
 	VZEROUPPER
 	RET
+
+// NEARESTMIN127 turns the floats in Yv into min(127, nearest_int(v)) as
+// int32 (Y14 = 1.5·2^23, Y13 = mantissa mask, Y12 = 2^22, Y11 = 127).
+#define NEARESTMIN127(Yv) \
+	VADDPS  Y14, Yv, Yv; \
+	VPAND   Y13, Yv, Yv; \
+	VPSUBD  Y12, Yv, Yv; \
+	VPMINSD Y11, Yv, Yv
+
+DATA q8kconst<>+0(SB)/4, $0xc2fe0000 // -127.0
+DATA q8kconst<>+4(SB)/4, $0x3f800000 // 1.0
+DATA q8kconst<>+8(SB)/4, $0x4b400000 // 12582912.0
+DATA q8kconst<>+12(SB)/4, $0x007fffff
+DATA q8kconst<>+16(SB)/4, $0x00400000
+DATA q8kconst<>+20(SB)/4, $127
+GLOBL q8kconst<>(SB), RODATA|NOPTR, $24
+
+// func quantQ8KAVX2(dst *byte, x *float32, nb int)
+// quantize_row_q8_K (reference quantizeQ8K in kquants.go): max = the first
+// element of largest magnitude, iscale = −127/max, codes
+// min(127, nearest_int(iscale·x)), d = 1/iscale (float32), and the 16 sums
+// of 16 codes. A block of zeros gets d = 0 and zero codes and sums.
+TEXT ·quantQ8KAVX2(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         nb+16(FP), CX
+	VBROADCASTSS qrconst<>+0(SB), Y15
+	VBROADCASTSS q8kconst<>+8(SB), Y14
+	VPBROADCASTD q8kconst<>+12(SB), Y13
+	VPBROADCASTD q8kconst<>+16(SB), Y12
+	VPBROADCASTD q8kconst<>+20(SB), Y11
+	VMOVDQU      q8qconst<>+16(SB), Y10
+
+q8k_block:
+	// amax over the 256 values
+	VANDPS       0(SI), Y15, Y4
+	MOVQ         $32, R8
+q8k_amax:
+	VANDPS       (SI)(R8*1), Y15, Y5
+	VMAXPS       Y5, Y4, Y4
+	ADDQ         $32, R8
+	CMPQ         R8, $1024
+	JB           q8k_amax
+	HMAX(Y4, X4)
+	VXORPS       X6, X6, X6
+	VUCOMISS     X6, X4
+	JNE          q8k_nonzero
+	// all zero: d = 0, codes and sums 0
+	VPXOR        Y0, Y0, Y0
+	MOVL         $0, 0(DI)
+	XORQ         R8, R8
+q8k_zero:
+	VMOVDQU      Y0, 4(DI)(R8*1)
+	ADDQ         $32, R8
+	CMPQ         R8, $288
+	JB           q8k_zero
+	JMP          q8k_next
+
+q8k_nonzero:
+	// max: the first element whose magnitude is amax
+	VBROADCASTSS X4, Y5
+	XORQ         R8, R8
+q8k_find:
+	VANDPS       (SI)(R8*1), Y15, Y6
+	VCMPPS       $0, Y5, Y6, Y6
+	VMOVMSKPS    Y6, AX
+	TESTL        AX, AX
+	JNZ          q8k_found
+	ADDQ         $32, R8
+	JMP          q8k_find
+q8k_found:
+	TZCNTL       AX, AX
+	LEAQ         (SI)(R8*1), DX
+	VMOVSS       (DX)(AX*4), X4
+	// iscale = −127/max; d = 1/iscale
+	VMOVSS       q8kconst<>+0(SB), X5
+	VDIVSS       X4, X5, X5
+	VMOVSS       q8kconst<>+4(SB), X6
+	VDIVSS       X5, X6, X6
+	VMOVSS       X6, 0(DI)
+	VBROADCASTSS X5, Y5
+
+	// codes, 32 at a time, and the sums of each 16
+	XORQ         R8, R8
+	XORQ         R9, R9
+q8k_codes:
+	VMULPS       0(SI)(R8*4), Y5, Y0
+	VMULPS       32(SI)(R8*4), Y5, Y1
+	VMULPS       64(SI)(R8*4), Y5, Y2
+	VMULPS       96(SI)(R8*4), Y5, Y3
+	NEARESTMIN127(Y0)
+	NEARESTMIN127(Y1)
+	NEARESTMIN127(Y2)
+	NEARESTMIN127(Y3)
+	// bsums of codes 0-15 (Y0+Y1) and 16-31 (Y2+Y3)
+	VPADDD       Y1, Y0, Y6
+	VPADDD       Y3, Y2, Y7
+	VPHADDD      Y7, Y6, Y6
+	VPHADDD      Y6, Y6, Y6
+	VPHADDD      Y6, Y6, Y6
+	VEXTRACTI128 $1, Y6, X7
+	VPADDD       X7, X6, X6
+	VPEXTRW      $0, X6, AX
+	MOVW         AX, 260(DI)(R9*1)
+	VPEXTRW      $2, X6, AX
+	MOVW         AX, 262(DI)(R9*1)
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y10, Y0
+	VMOVDQU      Y0, 4(DI)(R8*1)
+	ADDQ         $32, R8
+	ADDQ         $4, R9
+	CMPQ         R8, $256
+	JB           q8k_codes
+
+q8k_next:
+	ADDQ         $1024, SI
+	ADDQ         $292, DI
+	DECQ         CX
+	JNZ          q8k_block
+	VZEROUPPER
+	RET

@@ -17,9 +17,6 @@ type requantArgs struct {
 	_            int32
 }
 
-// requant is the dispatched implementation (requantAVX2 on AVX2).
-var requant = requantGo
-
 // requantGo is the reference.
 func requantGo(a *requantArgs) {
 	L := unsafe.Slice(a.L, a.nsub*a.bs)

@@ -34,9 +34,6 @@ type kSearch struct {
 	p1, p2, p3, e [2][32]float32 // scratch: products and errors
 }
 
-// kPairSteps runs the trial scales is = 0..nstep on both groups of s.
-var kPairSteps = kPairStepsGo
-
 // kPairStepsGo is the step loop of makeQkx2Quants, applied to each group.
 func kPairStepsGo(s *kSearch) {
 	n := s.n
@@ -88,9 +85,10 @@ func kPairStepsGo(s *kSearch) {
 
 // kGroupInit runs the part of make_qkx2_quants before the trial scales on
 // one group: min, max, Σw, Σw·x and the first fit, with codes in best. It
-// returns false when the group is constant (max == min), which ggml
-// quantizes to zero.
-func kGroupInit(g *kGroup, x, w []float32, best []int32, nmax int, useMad bool) bool {
+// returns ok = false when the group is constant (max == min), which ggml
+// quantizes to zero. (It returns values rather than filling a kGroup so
+// that nothing it is given escapes to the heap.)
+func kGroupInit(x, w []float32, best []int32, nmax int, useMad bool) (g kGroup, ok bool) {
 	n := len(x)
 	min, max := x[0], x[0]
 	sumW := w[0]
@@ -109,7 +107,7 @@ func kGroupInit(g *kGroup, x, w []float32, best []int32, nmax int, useMad bool) 
 		min = 0
 	}
 	if max == min {
-		return false
+		return g, false
 	}
 	iscale := float32(nmax) / (max - min)
 	scale := 1 / iscale
@@ -125,10 +123,7 @@ func kGroupInit(g *kGroup, x, w []float32, best []int32, nmax int, useMad bool) 
 		}
 		bestErr = acc(bestErr, w[i], diff)
 	}
-	g.x, g.w = &x[0], &w[0]
-	g.best = &best[0]
-	g.min, g.max, g.sumW, g.sumX, g.scale, g.err = min, max, sumW, sumX, scale, bestErr
-	return true
+	return kGroup{min: min, max: max, sumW: sumW, sumX: sumX, scale: scale, err: bestErr}, true
 }
 
 // makeQkx2Pair is makeQkx2Quants on the groups xa and xb (n ≤ 32 each,
@@ -137,8 +132,9 @@ func makeQkx2Pair(n, nmax int, xa, xb, wa, wb []float32, La, Lb []uint8,
 	rmin, rdelta float32, nstep int, useMad bool) (scaleA, minA, scaleB, minB float32) {
 	var s kSearch
 	var aux, best [2][32]int32
-	okA := kGroupInit(&s.g[0], xa[:n], wa[:n], best[0][:n], nmax, useMad)
-	okB := kGroupInit(&s.g[1], xb[:n], wb[:n], best[1][:n], nmax, useMad)
+	var okA, okB bool
+	s.g[0], okA = kGroupInit(xa[:n], wa[:n], best[0][:n], nmax, useMad)
+	s.g[1], okB = kGroupInit(xb[:n], wb[:n], best[1][:n], nmax, useMad)
 	if !okA || !okB {
 		// A constant group: ggml's early return; run the groups alone.
 		var Laux [32]uint8
@@ -146,7 +142,8 @@ func makeQkx2Pair(n, nmax int, xa, xb, wa, wb []float32, La, Lb []uint8,
 		scaleB, minB = makeQkx2Quants(n, nmax, xb, wb, Lb, Laux[:], rmin, rdelta, nstep, useMad)
 		return scaleA, minA, scaleB, minB
 	}
-	s.g[0].aux, s.g[1].aux = &aux[0][0], &aux[1][0]
+	s.g[0].x, s.g[0].w, s.g[0].aux, s.g[0].best = &xa[0], &wa[0], &aux[0][0], &best[0][0]
+	s.g[1].x, s.g[1].w, s.g[1].aux, s.g[1].best = &xb[0], &wb[0], &aux[1][0], &best[1][0]
 	s.n, s.nstep = n, nstep
 	s.nmax, s.nmaxF = int32(nmax), float32(nmax)
 	s.rmin, s.rdelta = rmin, rdelta
@@ -158,4 +155,100 @@ func makeQkx2Pair(n, nmax int, xa, xb, wa, wb []float32, La, Lb []uint8,
 		La[i], Lb[i] = uint8(best[0][i]), uint8(best[1][i])
 	}
 	return s.g[0].scale, -s.g[0].min, s.g[1].scale, -s.g[1].min
+}
+
+// The step loop of make_qx_quants (rmse_type 1, explicit weights) for two
+// groups at once, like kPairSteps. qxPairStepsGo is the reference.
+
+// qxGroup is one group's state; its layout is read by the assembly.
+type qxGroup struct {
+	x, w      *float32 // n values and weights
+	aux, best *int32   // codes −nmax..nmax−1: current trial, best so far
+	max       float32  // the element of largest magnitude
+	scale     float32  // best scale
+	best_     float32  // scale·Σwxl of the best trial
+	_         float32
+}
+
+type qxSearch struct {
+	g      [2]qxGroup
+	n      int
+	nmax   int32
+	nmaxF  float32
+	p1, p2 [2][32]float32 // scratch: products
+}
+
+func qxPairStepsGo(s *qxSearch) {
+	n := s.n
+	lo, hi := -s.nmax, s.nmax-1
+	for gi := range s.g {
+		g := &s.g[gi]
+		x, w := unsafeSlice(g.x, n), unsafeSlice(g.w, n)
+		aux, best := unsafeSlice(g.aux, n), unsafeSlice(g.best, n)
+		for is := -9; is <= 9; is++ {
+			if is == 0 {
+				continue
+			}
+			iscale := -mad(0.1, float32(is), s.nmaxF) / g.max
+			var sumlx, suml2 float32
+			for i, v := range x {
+				l := clampInt(ni(iscale, v), lo, hi)
+				aux[i] = l
+				fl := float32(l)
+				sumlx = acc(sumlx, float32(w[i]*v), fl)
+				suml2 = acc(suml2, float32(w[i]*fl), fl)
+			}
+			if suml2 > 0 && float32(sumlx*sumlx) > float32(g.best_*suml2) {
+				copy(best, aux)
+				g.scale = sumlx / suml2
+				g.best_ = g.scale * sumlx
+			}
+		}
+	}
+}
+
+// qxGroupInit is make_qx_quants up to the trial scales (rmse_type 1,
+// weights w), with codes −nmax..nmax−1 in best: it returns ok = false for
+// an all-zero group.
+func qxGroupInit(x, w []float32, best []int32, nmax int) (g qxGroup, ok bool) {
+	max, amax := absMaxSigned(x)
+	if amax < groupMaxEps {
+		return g, false
+	}
+	iscale := -float32(nmax) / max
+	lo, hi := int32(-nmax), int32(nmax-1)
+	var sumlx, suml2 float32
+	for i, v := range x {
+		l := clampInt(ni(iscale, v), lo, hi)
+		best[i] = l
+		fl := float32(l)
+		sumlx = acc(sumlx, float32(w[i]*v), fl)
+		suml2 = acc(suml2, float32(w[i]*fl), fl)
+	}
+	var scale float32
+	if suml2 != 0 {
+		scale = sumlx / suml2
+	}
+	return qxGroup{max: max, scale: scale, best_: scale * sumlx}, true
+}
+
+// makeQxPair is makeQxQuants(n, nmax, x, L, 1, w) on the groups xa and xb
+// (n ≤ 32 each) with the trial scales searched in pairs.
+func makeQxPair(n, nmax int, xa, xb, wa, wb []float32, La, Lb []int8) (scaleA, scaleB float32) {
+	var s qxSearch
+	var aux, best [2][32]int32
+	var okA, okB bool
+	s.g[0], okA = qxGroupInit(xa[:n], wa[:n], best[0][:n], nmax)
+	s.g[1], okB = qxGroupInit(xb[:n], wb[:n], best[1][:n], nmax)
+	if !okA || !okB {
+		return makeQxQuants(n, nmax, xa, La, 1, wa), makeQxQuants(n, nmax, xb, Lb, 1, wb)
+	}
+	s.g[0].x, s.g[0].w, s.g[0].aux, s.g[0].best = &xa[0], &wa[0], &aux[0][0], &best[0][0]
+	s.g[1].x, s.g[1].w, s.g[1].aux, s.g[1].best = &xb[0], &wb[0], &aux[1][0], &best[1][0]
+	s.n, s.nmax, s.nmaxF = n, int32(nmax), float32(nmax)
+	qxPairSteps(&s)
+	for i := 0; i < n; i++ {
+		La[i], Lb[i] = int8(best[0][i]+int32(nmax)), int8(best[1][i]+int32(nmax))
+	}
+	return s.g[0].scale, s.g[1].scale
 }

@@ -48,3 +48,23 @@ func TestRequantLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestQxSearchLayout(t *testing.T) {
+	var s qxSearch
+	g := &s.g[0]
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"g[1]", unsafe.Sizeof(s.g[0]), 48},
+		{"x", unsafe.Offsetof(g.x), 0}, {"w", unsafe.Offsetof(g.w), 8},
+		{"aux", unsafe.Offsetof(g.aux), 16}, {"best", unsafe.Offsetof(g.best), 24},
+		{"max", unsafe.Offsetof(g.max), 32}, {"scale", unsafe.Offsetof(g.scale), 36}, {"best_", unsafe.Offsetof(g.best_), 40},
+		{"n", unsafe.Offsetof(s.n), 96}, {"nmax", unsafe.Offsetof(s.nmax), 104}, {"nmaxF", unsafe.Offsetof(s.nmaxF), 108},
+		{"p1", unsafe.Offsetof(s.p1), 112}, {"p2", unsafe.Offsetof(s.p2), 368},
+	} {
+		if c.got != c.want {
+			t.Errorf("qxSearch %s at offset %d, the assembly expects %d", c.name, c.got, c.want)
+		}
+	}
+}

@@ -18,8 +18,15 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== generated assembly is up to date"
+gen=$(mktemp -d)
+(cd kernels && go run ./_gen/gen.go -out "$gen/tile_amd64.s" -decl "$gen/tile_amd64_decl.go")
+cmp -s "$gen/tile_amd64.s" kernels/tile_amd64.s && cmp -s "$gen/tile_amd64_decl.go" kernels/tile_amd64_decl.go ||
+  { echo "kernels: tile_amd64.s is out of date; run go generate ./kernels/" >&2; exit 1; }
+rm -rf "$gen"
+
 echo "== go test"
 go test -count=1 -timeout 40m ./...
 
 echo "== go test -tags noasm (pure-Go kernels)"
-go test -count=1 -tags noasm -timeout 20m ./tensor/...
+go test -count=1 -tags noasm -timeout 20m ./tensor/... ./kernels/... ./model/... ./quant/...

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lmc-project/lmc/internal/cli"
 	_ "github.com/lmc-project/lmc/models/lmcmini" // the built-in default model
+	_ "github.com/lmc-project/lmc/quant"          // quantized weight kernels (Q8_0, Q4_K, ...)
 )
 
 func main() {

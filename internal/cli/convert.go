@@ -27,7 +27,12 @@ type ConvertResult struct {
 	Bytes      int64   `json:"bytes"`
 	Seconds    float64 `json:"seconds"`
 	MBPerSec   float64 `json:"mb_per_s"`
-	Manifest   string  `json:"manifest"`
+	// ConvertSeconds is the time spent reading, converting and writing
+	// tensors; the rest of Seconds is the provenance hashing of inputs
+	// and outputs.
+	ConvertSeconds float64 `json:"convert_seconds"`
+	HashSeconds    float64 `json:"hash_seconds"`
+	Manifest       string  `json:"manifest"`
 }
 
 func newConvertCmd(s *IO) *cobra.Command {
@@ -107,14 +112,14 @@ runs in llama.cpp and ollama as is.`,
 			if err != nil {
 				return err
 			}
-			secs := time.Since(start).Seconds()
+			convertSecs := time.Since(start).Seconds()
 			res := ConvertResult{Input: in, Output: out, Format: format, Tensors: len(m.Tensors),
-				Parameters: m.ParamCount(), Seconds: secs}
+				Parameters: m.ParamCount(), ConvertSeconds: convertSecs}
 			if dt != tensor.Invalid {
 				res.DType = dt.String()
 			}
 			man := &provenance.Manifest{Tool: "lmc", Version: version(), Command: append([]string{"lmc"}, os.Args[1:]...),
-				Created: time.Now().UTC(), Seconds: secs,
+				Created: time.Now().UTC(), Seconds: convertSecs,
 				Recipe: map[string]any{"operation": "convert", "format": format, "dtype": res.DType}}
 			if man.Inputs, err = provenance.HashPaths(m.Inputs...); err != nil {
 				return err
@@ -125,7 +130,9 @@ runs in llama.cpp and ollama as is.`,
 			for _, o := range man.Outputs {
 				res.Bytes += o.Bytes
 			}
-			res.MBPerSec = float64(res.Bytes) / 1e6 / secs
+			res.Seconds = time.Since(start).Seconds()
+			res.HashSeconds = res.Seconds - convertSecs
+			res.MBPerSec = float64(res.Bytes) / 1e6 / res.Seconds
 			res.Manifest = provenance.PathFor(out)
 			if err := provenance.Write(res.Manifest, man); err != nil {
 				return err
@@ -135,8 +142,8 @@ runs in llama.cpp and ollama as is.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
 			}
-			fmt.Fprintf(s.Out, "wrote %s (%s, %d tensors, %s) in %.2fs, %.0f MB/s\nprovenance: %s\n",
-				out, format, res.Tensors, humanBytes(res.Bytes), secs, res.MBPerSec, res.Manifest)
+			fmt.Fprintf(s.Out, "wrote %s (%s, %d tensors, %s) in %.2fs (%.2fs converting, %.2fs hashing for provenance), %.0f MB/s\nprovenance: %s\n",
+				out, format, res.Tensors, humanBytes(res.Bytes), res.Seconds, res.ConvertSeconds, res.HashSeconds, res.MBPerSec, res.Manifest)
 			return nil
 		},
 	}

@@ -135,9 +135,6 @@ func runRun(s *IO, o *runOptions) error {
 	seed := o.Seed
 	if seed < 0 {
 		seed = time.Now().UnixNano() & (1<<62 - 1)
-		if !o.Quiet && o.Temp > 0 {
-			fmt.Fprintf(s.ErrOut, "seed %d\n", seed)
-		}
 	}
 	smp := sample.New(sample.Options{Temperature: o.Temp, TopK: o.TopK, TopP: o.TopP, Seed: uint64(seed)})
 	out := &utf8Stream{w: s.Out}
@@ -192,6 +189,9 @@ func runRun(s *IO, o *runOptions) error {
 			kernels.Threads(), kernels.Implementation())
 		if stop != "" {
 			fmt.Fprintf(s.ErrOut, "; stopped: %s", stop)
+		}
+		if o.Temp > 0 {
+			fmt.Fprintf(s.ErrOut, "; seed %d", seed)
 		}
 		fmt.Fprintln(s.ErrOut)
 	}
