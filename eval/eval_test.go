@@ -215,13 +215,14 @@ var llamaFull = map[string]struct {
 // lmc's own KLD of the first 32 chunks (ctx 256), recorded when the test
 // was written (docs/EVAL.md), to catch drift in the engine or kernels.
 var lmcFirst32 = map[string]float64{
-	"q8_0": 0, "q6_k": 0, "q4_k_m": 0, "q4_0": 0, "q2_k": 0,
+	"q8_0": 0.0001527, "q6_k": 0.0008556, "q4_k_m": 0.0047234, "q4_0": 0.0072112, "q2_k": 0.0671446,
 }
 
 // TestKLDMatchesLlamaCpp saves books5M F32's log-probabilities on the
 // first 32 chunks of pg98.txt, then compares each of llama.cpp's
 // quantizations with them: mean KLD within 2 % of what llama.cpp printed
-// after chunk 32 (plus its rounding to 5 decimals), PPL(Q) within 0.1 %,
+// after chunk 32 (plus its rounding to 5 decimals) and within 1 % of lmc's
+// recorded value, PPL(Q) within 0.25 %, same top-1 within a point,
 // the quantizations in the order of their KLD, and F32 against itself at
 // 0. With LMC_LONG=1 all 1683 chunks are compared with llama.cpp's final
 // numbers.
@@ -290,15 +291,22 @@ func TestKLDMatchesLlamaCpp(t *testing.T) {
 				if math.Abs(r.PPL.Value/w.ppl-1) > 1e-3 {
 					t.Errorf("PPL(Q) %.4f, llama.cpp %.4f", r.PPL.Value, w.ppl)
 				}
+				if math.Abs(r.KLDQuantiles.P99/w.kld99-1) > 0.05 || math.Abs(r.RMSDeltaP.Value/w.rms-1) > 0.02 || math.Abs(r.SameTop.Value-w.same) > 0.002 {
+					t.Errorf("99%% KLD %.6f (llama.cpp %.6f), RMS Δp %.5f (%.5f), same top %.5f (%.5f)",
+						r.KLDQuantiles.P99, w.kld99, r.RMSDeltaP.Value, w.rms, r.SameTop.Value, w.same)
+				}
 				return
 			}
 			w := llamaKLDAt(t, typ, r.Chunks)
-			t.Logf("%s first %d chunks: PPL(Q) %.4f (llama.cpp %.4f), KLD %.6f (%.5f), RMS Δp %.3f%% (%.3f%%), same top %.3f%% (%.3f%%), %.0f tokens/s",
+			t.Logf("%s first %d chunks: PPL(Q) %.4f (llama.cpp %.4f), KLD %.7f (%.5f), RMS Δp %.3f%% (%.3f%%), same top %.3f%% (%.3f%%), %.0f tokens/s",
 				typ, r.Chunks, r.PPL.Value, w.ppl, r.KLD.Value, w.kld, 100*r.RMSDeltaP.Value, 100*w.rms, 100*r.SameTop.Value, 100*w.same, r.TokensPerSecond)
 			if math.Abs(r.KLD.Value-w.kld) > 0.02*w.kld+0.5e-5 {
 				t.Errorf("mean KLD %.6f, llama.cpp %.5f: more than 2%% apart", r.KLD.Value, w.kld)
 			}
-			if math.Abs(r.PPL.Value/w.ppl-1) > 1e-3 {
+			// Over 4,064 tokens rounding differences between the engines
+			// average out less than over the whole text (q2_k: 0.08 %
+			// after 32 chunks, 0.004 % after 1683).
+			if math.Abs(r.PPL.Value/w.ppl-1) > 2.5e-3 {
 				t.Errorf("PPL(Q) %.4f, llama.cpp %.4f", r.PPL.Value, w.ppl)
 			}
 			if math.Abs(r.SameTop.Value-w.same) > 0.01 || math.Abs(r.RMSDeltaP.Value-w.rms) > 0.1*w.rms {

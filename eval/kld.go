@@ -313,10 +313,7 @@ func SaveBase(ctx context.Context, m *model.Model, text *Text, path string, topK
 	rb := rowBytesFor(format, vocab, topK)
 	rows := make([]byte, l.scored*rb)
 	var scratch []topEntry
-	res := &PPLResult{Context: l.ctx, Chunks: l.chunks, Running: make([]float64, 0, l.chunks)}
-	var nll, nll2 float64
-	count := 0
-	start := time.Now()
+	acc := newPPLAcc(l)
 	for i := 0; i < l.chunks; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -324,14 +321,11 @@ func SaveBase(ctx context.Context, m *model.Model, text *Text, path string, topK
 		chunk := text.Tokens[i*l.ctx : (i+1)*l.ctx]
 		err := r.run(chunk, func(j int, logits []float32) {
 			dst := rows[(j-l.first)*rb:]
-			var v float64
 			if format == FormatTopK {
-				v = encodeTopK(dst, logits, chunk[j+1], topK, &scratch)
+				acc.add(encodeTopK(dst, logits, chunk[j+1], topK, &scratch))
 			} else {
-				v = encodeQ16(dst, logits, chunk[j+1])
+				acc.add(encodeQ16(dst, logits, chunk[j+1]))
 			}
-			nll += v
-			nll2 += v * v
 		})
 		if err != nil {
 			return nil, err
@@ -339,11 +333,7 @@ func SaveBase(ctx context.Context, m *model.Model, text *Text, path string, topK
 		if _, err := w.Write(rows); err != nil {
 			return nil, fmt.Errorf("eval: write %s: %w", path, err)
 		}
-		count += l.scored
-		res.Running = append(res.Running, math.Exp(nll/float64(count)))
-		if o.Progress != nil {
-			o.Progress(Progress{Chunk: i + 1, Chunks: l.chunks, PPL: res.Running[i], Elapsed: time.Since(start)})
-		}
+		acc.chunkDone(o.Progress)
 	}
 	if err := w.Flush(); err != nil {
 		return nil, fmt.Errorf("eval: write %s: %w", path, err)
@@ -351,15 +341,5 @@ func SaveBase(ctx context.Context, m *model.Model, text *Text, path string, topK
 	if err := f.Commit(); err != nil {
 		return nil, err
 	}
-	res.Seconds = time.Since(start).Seconds()
-	res.Tokens = count
-	res.Evaluated = l.chunks * l.ctx
-	res.TokensPerSecond = float64(res.Evaluated) / max(res.Seconds, 1e-9)
-	res.NLL = nll / float64(count)
-	res.PPL = math.Exp(res.NLL)
-	if v := nll2/float64(count) - res.NLL*res.NLL; v > 0 {
-		res.NLLStd = math.Sqrt(v)
-		res.PPLErr = math.Sqrt(v/float64(count-1)) * res.PPL
-	}
-	return res, nil
+	return acc.result(), nil
 }

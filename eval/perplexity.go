@@ -136,40 +136,65 @@ func Perplexity(ctx context.Context, m *model.Model, text *Text, o Options) (*PP
 	if err != nil {
 		return nil, err
 	}
-	res := &PPLResult{Context: l.ctx, Chunks: l.chunks, Running: make([]float64, 0, l.chunks)}
-	var nll, nll2 float64
-	count := 0
-	start := time.Now()
+	acc := newPPLAcc(l)
 	for i := 0; i < l.chunks; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		chunk := text.Tokens[i*l.ctx : (i+1)*l.ctx]
 		err := r.run(chunk, func(j int, logits []float32) {
-			v := nllOf(logits, chunk[j+1])
-			nll += v
-			nll2 += v * v
+			acc.add(nllOf(logits, chunk[j+1]))
 		})
 		if err != nil {
 			return nil, err
 		}
-		count += l.scored
-		res.Running = append(res.Running, math.Exp(nll/float64(count)))
-		if o.Progress != nil {
-			o.Progress(Progress{Chunk: i + 1, Chunks: l.chunks, PPL: res.Running[i], Elapsed: time.Since(start)})
-		}
+		acc.chunkDone(o.Progress)
 	}
-	res.Seconds = time.Since(start).Seconds()
-	res.Tokens = count
-	res.Evaluated = l.chunks * l.ctx
+	return acc.result(), nil
+}
+
+// pplAcc accumulates negative log-likelihoods chunk by chunk.
+type pplAcc struct {
+	res       *PPLResult
+	l         layout
+	nll, nll2 float64
+	count     int
+	start     time.Time
+}
+
+func newPPLAcc(l layout) *pplAcc {
+	return &pplAcc{res: &PPLResult{Context: l.ctx, Chunks: l.chunks, Running: make([]float64, 0, l.chunks)}, l: l, start: time.Now()}
+}
+
+func (a *pplAcc) add(v float64) {
+	a.nll += v
+	a.nll2 += v * v
+	a.count++
+}
+
+// chunkDone records the running perplexity after a chunk.
+func (a *pplAcc) chunkDone(progress func(Progress)) {
+	p := math.Exp(a.nll / float64(a.count))
+	a.res.Running = append(a.res.Running, p)
+	if progress != nil {
+		progress(Progress{Chunk: len(a.res.Running), Chunks: a.l.chunks, PPL: p, Elapsed: time.Since(a.start)})
+	}
+}
+
+func (a *pplAcc) result() *PPLResult {
+	res := a.res
+	res.Seconds = time.Since(a.start).Seconds()
+	res.Tokens = a.count
+	res.Evaluated = len(res.Running) * a.l.ctx
 	res.TokensPerSecond = float64(res.Evaluated) / max(res.Seconds, 1e-9)
-	res.NLL = nll / float64(count)
+	n := float64(a.count)
+	res.NLL = a.nll / n
 	res.PPL = math.Exp(res.NLL)
-	if v := nll2/float64(count) - res.NLL*res.NLL; v > 0 {
+	if v := a.nll2/n - res.NLL*res.NLL; v > 0 {
 		res.NLLStd = math.Sqrt(v)
-		res.PPLErr = math.Sqrt(v/float64(count-1)) * res.PPL
+		res.PPLErr = math.Sqrt(v/(n-1)) * res.PPL
 	}
-	return res, nil
+	return res
 }
 
 // nllOf is −log softmax(logits)[tok], computed as llama-perplexity does:

@@ -129,7 +129,7 @@ func writerAlignment(kvs []KV, alignment int) (uint64, error) {
 		fromKV = uint64(a)
 	}
 	switch {
-	case alignment < 0 || alignment > math.MaxUint32 || alignment&(alignment-1) != 0:
+	case alignment < 0 || int64(alignment) > math.MaxUint32 || alignment&(alignment-1) != 0:
 		return 0, fmt.Errorf("gguf: alignment %d is not a power of two", alignment)
 	case alignment == 0 && fromKV != 0:
 		return fromKV, nil

@@ -33,38 +33,10 @@ type KVCache interface {
 	SetLen(n int)
 }
 
-// KVType selects a built-in cache.
-type KVType int
-
-// The built-in caches.
-const (
-	KVF32 KVType = iota // float32: exact
-	KVF16               // IEEE half: half the memory, ~1e-3 relative rounding
-)
-
-func (t KVType) String() string {
-	switch t {
-	case KVF32:
-		return "f32"
-	case KVF16:
-		return "f16"
-	}
-	return fmt.Sprintf("KVType(%d)", int(t))
-}
-
-// ParseKVType parses "f32" or "f16".
-func ParseKVType(s string) (KVType, error) {
-	switch s {
-	case "f32", "F32":
-		return KVF32, nil
-	case "f16", "F16":
-		return KVF16, nil
-	}
-	return 0, fmt.Errorf("model: unknown KV cache type %q (want f32 or f16)", s)
-}
-
-// NewKVCache returns a cache of the given type for layers × capacity
-// positions of dim floats.
+// NewKVCache returns a simple random-access cache of type f32 or f16 for
+// layers × capacity positions of dim floats, for callers that implement
+// their own attention. Sessions build their cache (a [*Cache], which
+// supports every type) from SessionOptions.
 func NewKVCache(t KVType, layers, dim, capacity int) (KVCache, error) {
 	if layers <= 0 || dim <= 0 || capacity <= 0 {
 		return nil, fmt.Errorf("model: KV cache shape layers %d, dim %d, capacity %d is not positive", layers, dim, capacity)
@@ -89,7 +61,7 @@ func NewKVCache(t KVType, layers, dim, capacity int) (KVCache, error) {
 		}
 		return c, nil
 	}
-	return nil, fmt.Errorf("model: unknown KV cache type %v", t)
+	return nil, fmt.Errorf("model: NewKVCache supports f32 and f16, not %v (sessions take any type through SessionOptions.KV)", t)
 }
 
 type kvBase struct {

@@ -20,8 +20,12 @@ type SessionOptions struct {
 	// model's context_length. It may exceed the length the model was
 	// trained for (quality then degrades, as in llama.cpp).
 	Context int
-	// KV is the built-in cache type (ignored when Cache is set).
+	// KV is the built-in cache's element type for keys and values (see
+	// [KVPair] for different ones); ignored when Cache is set.
 	KV KVType
+	// KVOptions tunes the built-in cache: eviction policy and budget,
+	// KIVI and paging parameters, prefix sharing (see [Cache]).
+	KVOptions
 	// Cache, when not nil, is used instead of a built-in cache; its shape
 	// must match the model (Layers, Dim) and its Cap sets the context.
 	Cache KVCache
@@ -62,6 +66,10 @@ func (m *Model) NewSessionWith(o SessionOptions) (*Session, error) {
 	c := &m.Config
 	kvdim := c.HeadCountKV * c.HeadDim
 	cache := o.Cache
+	b := o.Batch
+	if b <= 0 {
+		b = 256
+	}
 	if cache == nil {
 		ctx := o.Context
 		if ctx <= 0 {
@@ -70,18 +78,21 @@ func (m *Model) NewSessionWith(o SessionOptions) (*Session, error) {
 		if ctx <= 0 {
 			ctx = 2048
 		}
-		var err error
-		if cache, err = NewKVCache(o.KV, c.BlockCount, kvdim, ctx); err != nil {
+		L, err := resolveKV(c.BlockCount, c.HeadCountKV, c.HeadDim, ctx, min(b, ctx), o.KV, o.KVOptions)
+		if err != nil {
 			return nil, err
 		}
+		cc := newCache(L)
+		if o.Prefix != nil {
+			if err := o.Prefix.bind(m, cc); err != nil {
+				return nil, err
+			}
+		}
+		cache = cc
 	} else if cache.Layers() != c.BlockCount || cache.Dim() != kvdim {
 		return nil, fmt.Errorf("model: KV cache has %d layers × %d floats, model needs %d × %d", cache.Layers(), cache.Dim(), c.BlockCount, kvdim)
 	}
 	cache.SetLen(0)
-	b := o.Batch
-	if b <= 0 {
-		b = 256
-	}
 	b = min(b, cache.Cap())
 	qdim := c.HeadCount * c.HeadDim
 	dim := c.EmbeddingLength
@@ -316,6 +327,10 @@ func (s *Session) attention(l int, q, att []float32, n, start int) {
 	c := &s.m.Config
 	hd, nh, nkv := c.HeadDim, c.HeadCount, c.HeadCountKV
 	qdim, kvdim, group := nh*hd, nkv*hd, nh/nkv
+	if kc, ok := s.cache.(*Cache); ok {
+		kc.attend(l, q, att, n, qdim, group)
+		return
+	}
 	total := start + n
 	keys := s.cache.Keys(l, total)
 	vals := s.cache.Values(l, total)

@@ -2,6 +2,7 @@ package modelfile
 
 import (
 	"encoding/json"
+	"path/filepath"
 
 	"github.com/lmc-project/lmc/hf"
 	"github.com/lmc-project/lmc/hfquant/spec"
@@ -26,7 +27,7 @@ func hfTensors(dir string, hc *hf.Config, st *safetensors.Model) ([]safetensors.
 	if !ok || string(raw) == "null" {
 		return st.Tensors(), st.Data, nil
 	}
-	v, err := spec.NewView(dir+"/config.json", st, raw)
+	v, err := spec.NewView(filepath.Join(dir, "config.json"), st, raw)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,11 +1,11 @@
 package plan
 
 // EngineRuntimeBytes is the runtime constant of lmc's own engine: the Go
-// runtime and the lmc binary's touched pages (`lmc --version` peaks at 13.2
-// MB RSS with the 27 MB binary of November 2026, GNU time -v), plus 4 MiB of
-// heap the garbage collector lets garbage reach before its first cycle
-// (Go's minimum heap goal). Measured against `lmc run` on books5M at ctx
-// 512 (42–45 MB peak RSS on 1–2 threads) by TestEngineEstimateRSS.
+// runtime and the lmc binary's touched pages (`lmc --version` peaks at about
+// 13 MB RSS, GNU time -v), plus 4 MiB of heap that garbage may reach before
+// the collector runs (Go's minimum heap goal). TestEngineEstimateRSS checks
+// the total against `lmc run` on books5M at ctx 512 (42–46 MB peak RSS on
+// 1–2 threads).
 const EngineRuntimeBytes = 17 << 20
 
 // EngineBatch is the number of tokens lmc's Session allocates activation

@@ -14,7 +14,7 @@ func TestQuantizeActivationsLevels(t *testing.T) {
 	const n = 32 * 40
 	x := randomFloats(r, n, 1)
 	for i := 0; i < 32; i++ {
-		x[32+i] = 0 // a zero block
+		x[32+i] = 0                   // a zero block
 		x[64+i] = float32(i-16) * 0.5 // amax 8: codes k·127/16 with halves
 	}
 	x[96] = 3e38

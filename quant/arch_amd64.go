@@ -15,21 +15,27 @@ import (
 // a load is cheaper than VCVTPH2PS on a scalar).
 var f16Table [1 << 16]float32
 
-// Kernel levels: AVX2 needs FMA, F16C and BMI2 (PDEP) too. HasAVX2 is set
-// only when the OS saves the YMM registers;
-// GODEBUG=cpu.avx2=off selects the Go kernels.
+// Kernel levels: AVX2 needs FMA, F16C and BMI2 (PDEP) too; VNNI is AVX2
+// plus AVX512_VNNI with AVX512VL (VPDPBUSD on YMM registers), used by the
+// dot products of the 32-element formats. HasAVX2 and HasAVX512F are set
+// only when the OS saves the registers; GODEBUG=cpu.avx512f=off selects
+// the AVX2 level and cpu.avx2=off the Go kernels.
 const (
 	levelGo = iota
 	levelAVX2
+	levelVNNI
 )
 
-var levelNames = [...]string{levelGo: "go", levelAVX2: "avx2"}
+var levelNames = [...]string{levelGo: "go", levelAVX2: "avx2", levelVNNI: "vnni"}
 
 func detectLevel() int {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C && cpu.X86.HasBMI2 {
-		return levelAVX2
+	if !(cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C && cpu.X86.HasBMI2) {
+		return levelGo
 	}
-	return levelGo
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
+		return levelVNNI
+	}
+	return levelAVX2
 }
 
 // kernelLevels lists the implementations this CPU can run, for tests.
@@ -92,6 +98,14 @@ func useLevel(l int) {
 	Q5_0.dot = blockDot(dotQ5_0AVX2, 32)
 	Q5_1.dot = blockDot(dotQ5_1AVX2, 32)
 	IQ4_NL.dot = blockDot(dotIQ4NLAVX2, 32)
+	if l >= levelVNNI {
+		Q8_0.dot = blockDot(dotQ8_0VNNI, 32)
+		Q4_0.dot = blockDot(dotQ4_0VNNI, 32)
+		Q4_1.dot = blockDot(dotQ4_1VNNI, 32)
+		Q5_0.dot = blockDot(dotQ5_0VNNI, 32)
+		Q5_1.dot = blockDot(dotQ5_1VNNI, 32)
+		IQ4_NL.dot = blockDot(dotIQ4NLVNNI, 32)
+	}
 	Q2_K.dot = blockDot(dotQ2KAVX2, 256)
 	Q3_K.dot = blockDot(dotQ3KAVX2, 256)
 	Q4_K.dot = blockDot(dotQ4KAVX2, 256)
@@ -290,3 +304,53 @@ func requant(a *requantArgs) {
 
 //go:noescape
 func quantQ8KAVX2(dst *byte, x *float32, nb int)
+
+func q3InitPair(x *float32, s *q3Init) {
+	if curLevel >= levelAVX2 {
+		q3InitPairAVX2(x, s)
+		return
+	}
+	q3InitPairGo(x, s)
+}
+
+//go:noescape
+func q3InitPairAVX2(x *float32, s *q3Init)
+
+func q3Pack(dst []byte, L []int8) {
+	if curLevel >= levelAVX2 {
+		q3PackAVX2(&dst[:q3KBytes][0], &L[:qkK][0])
+		return
+	}
+	q3PackGo(dst, L)
+}
+
+//go:noescape
+func q3PackAVX2(dst *byte, L *int8)
+
+//go:noescape
+func dotQ8_0VNNI(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_0VNNI(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_1VNNI(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_0VNNI(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_1VNNI(x, y *byte, nb int) float32
+
+//go:noescape
+func dotIQ4NLVNNI(x, y *byte, nb int) float32
+
+func q3Cand(x, w, wx *float32, L *int32, sumlx, suml2 float32, newL *int32) uint32 {
+	if curLevel >= levelAVX2 {
+		return q3CandAVX2(x, w, wx, L, sumlx, suml2, newL)
+	}
+	return q3CandGo(x, w, wx, L, sumlx, suml2, newL)
+}
+
+//go:noescape
+func q3CandAVX2(x, w, wx *float32, L *int32, sumlx, suml2 float32, newL *int32) uint32

@@ -20,3 +20,11 @@ func qxPairSteps(s *qxSearch) { qxPairStepsGo(s) }
 func requant(a *requantArgs)  { requantGo(a) }
 
 func quantizeRowQ8K(dst []byte, x []float32) { quantizeQ8K(dst, x) }
+
+func q3InitPair(x *float32, s *q3Init) { q3InitPairGo(x, s) }
+
+func q3Pack(dst []byte, L []int8) { q3PackGo(dst, L) }
+
+func q3Cand(x, w, wx *float32, L *int32, sumlx, suml2 float32, newL *int32) uint32 {
+	return q3CandGo(x, w, wx, L, sumlx, suml2, newL)
+}

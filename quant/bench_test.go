@@ -4,17 +4,20 @@ import (
 	"bufio"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 )
 
-// Benchmarks report ns per 32 values ("ns/32v") and, at the CPU's nominal
-// clock (the "cpu MHz" line of /proc/cpuinfo; a turbo clock makes the real
-// count higher), cycles per 32 values ("cyc/32v"), the unit of llama.cpp's
-// test-quantize-perf. Sizes follow test-quantize-perf: 4096 and 65536
-// values (pass -benchtime to taste).
+// Benchmarks report wall-clock ns per 32 values ("ns/32v") and cycles per
+// 32 values ("cyc/32v", the unit of llama.cpp's test-quantize-perf): the
+// thread's CPU time (getrusage, so time the thread spends descheduled on a
+// busy machine does not count) times the CPU's nominal clock (the "cpu
+// MHz" line of /proc/cpuinfo, which is also the TSC rate that
+// test-quantize-perf counts in). Sizes follow test-quantize-perf: 4096 and
+// 65536 values.
 
 var cpuGHz = sync.OnceValue(func() float64 {
 	f, err := os.Open("/proc/cpuinfo")
@@ -34,11 +37,20 @@ var cpuGHz = sync.OnceValue(func() float64 {
 	return 0
 })
 
-func report(b *testing.B, n int) {
-	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(n/32)
-	b.ReportMetric(ns, "ns/32v")
-	if g := cpuGHz(); g > 0 {
-		b.ReportMetric(ns*g, "cyc/32v")
+// loop runs fn under b.Loop on a locked thread and reports the metrics
+// for n values per call.
+func loop(b *testing.B, n int, fn func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	c0 := threadCPU()
+	for b.Loop() {
+		fn()
+	}
+	cpu := threadCPU() - c0
+	per := float64(b.N) * float64(n/32)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/32v")
+	if g := cpuGHz(); g > 0 && cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/per*g, "cyc/32v")
 	}
 	b.ReportMetric(0, "ns/op")
 }
@@ -55,10 +67,7 @@ func BenchmarkQuantize(b *testing.B) {
 			b.Run(f.String()+"/"+strconv.Itoa(n), func(b *testing.B) {
 				x := benchData(n)
 				dst := make([]byte, n/f.BlockSize*f.BlockBytes)
-				for b.Loop() {
-					f.quant(dst, x, nil)
-				}
-				report(b, n)
+				loop(b, n, func() { f.quant(dst, x, nil) })
 			})
 		}
 	}
@@ -71,10 +80,7 @@ func BenchmarkDequantize(b *testing.B) {
 				q := make([]byte, n/f.BlockSize*f.BlockBytes)
 				f.quant(q, benchData(n), nil)
 				y := make([]float32, n)
-				for b.Loop() {
-					f.Dequantize(y, q)
-				}
-				report(b, n)
+				loop(b, n, func() { f.Dequantize(y, q) })
 			})
 		}
 	}
@@ -93,27 +99,34 @@ func BenchmarkVecDot(b *testing.B) {
 				y := make([]byte, n/dot.BlockSize*dot.BlockBytes)
 				f.QuantizeActivations(y, randomFloats(rand.New(rand.NewPCG(2, 2)), n, 1))
 				var s float32
-				for b.Loop() {
-					s += f.VecDot(n, q, y)
-				}
-				report(b, n)
+				loop(b, n, func() { s += f.VecDot(n, q, y) })
 			})
 		}
 	}
 }
 
 func BenchmarkQuantizeActivations(b *testing.B) {
-	for _, f := range []*Format{Q8_0, Q4_K} {
+	for _, f := range []*Format{Q8_0, Q4_1, Q4_K} {
 		for _, n := range benchSizes {
 			b.Run(f.DotType.String()+"/"+strconv.Itoa(n), func(b *testing.B) {
 				x := benchData(n)
 				dot, _ := Lookup(f.DotType)
 				y := make([]byte, n/dot.BlockSize*dot.BlockBytes)
-				for b.Loop() {
-					f.QuantizeActivations(y, x)
-				}
-				report(b, n)
+				loop(b, n, func() { f.QuantizeActivations(y, x) })
 			})
 		}
+	}
+}
+
+// BenchmarkIQ4NLNoSearch times IQ4_NL without the scale search
+// (quantize_row_iq4_nl_ref, ntry −1), the function test-quantize-perf
+// times; llama-quantize and Quantize search 15 trial scales.
+func BenchmarkIQ4NLNoSearch(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			x := benchData(n)
+			dst := make([]byte, n/32*iq4NLBytes)
+			loop(b, n, func() { quantizeIQ4NLTry(dst, x, nil, -1) })
+		})
 	}
 }

@@ -88,15 +88,6 @@ GLOBL qconst<>(SB), RODATA|NOPTR, $416
 	VMULSS     (R8)(BX*4), Xd, Xd; \
 	VBROADCASTSS Xd, Yd
 
-// MULSUM_I8 sets ys to the float32 sums of adjacent products of the signed
-// bytes xs and ys (8 lanes of 4 products each). Clobbers t.
-#define MULSUM_I8(xs, ys, t) \
-	VPSIGNB    xs, xs, t; \
-	VPSIGNB    xs, ys, ys; \
-	VPMADDUBSW ys, t, ys; \
-	VPMADDWD   Y15, ys, ys; \
-	VCVTDQ2PS  ys, ys
-
 // NIBBLES32 loads 16 bytes at off(SI) and sets Yq to their 32 nibbles:
 // low nibbles in bytes 0-15, high nibbles in bytes 16-31. Clobbers Xt.
 #define NIBBLES32(off, Xq, Yq, Xt) \
@@ -126,7 +117,17 @@ GLOBL qconst<>(SB), RODATA|NOPTR, $416
 	VXORPS     Y0, Y0, Y0; \
 	VXORPS     Y8, Y8, Y8
 
-// --- Q8_0 · Q8_0 (dotQ8_0Q8_0) -------------------------------------------
+// One block of each format: the scale product into Y1, the codes, the
+// integer dot product (MULSUM_*), accumulated into acc.
+//   Q8_0:   signed codes at 2
+//   Q4_0:   nibbles at 2, minus 8 (Y13 = 8s)
+//   IQ4_NL: nibbles at 2 looked up in kvalues (Y13)
+//   Q5_0:   nibbles at 6 | 0xF0 where the fifth bit (u32 at 2) is clear,
+//           which as int8 is q − 16 (Y13 = 0xF0s)
+//   Q4_1:   unsigned nibbles at 4; y is Q8_1 (d at 0, s at 2, codes at 4);
+//           the scalar Xaccm gathers m_x·s_y
+//   Q5_1:   unsigned nibbles at 8 | 0x10 where the fifth bit (u32 at 4) is
+//           set (Y13 = 0x10s)
 
 #define Q8_0_BLOCK(xo, yo, acc) \
 	DXDY(xo, yo, X1, Y1); \
@@ -134,29 +135,6 @@ GLOBL qconst<>(SB), RODATA|NOPTR, $416
 	VMOVDQU    yo+2(DI), Y4; \
 	MULSUM_I8(Y3, Y4, Y5); \
 	VFMADD231PS Y4, Y1, acc
-
-// func dotQ8_0AVX2(x, y *byte, nb int) float32
-TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
-	PROLOGUE
-q8_0_loop2:
-	CMPQ CX, $2
-	JB   q8_0_tail
-	Q8_0_BLOCK(0, 0, Y0)
-	Q8_0_BLOCK(34, 34, Y8)
-	ADDQ $68, SI
-	ADDQ $68, DI
-	SUBQ $2, CX
-	JMP  q8_0_loop2
-q8_0_tail:
-	TESTQ CX, CX
-	JZ    q8_0_done
-	Q8_0_BLOCK(0, 0, Y0)
-q8_0_done:
-	HSUM
-	MOVSS X0, ret+24(FP)
-	RET
-
-// --- Q4_0 · Q8_0 (dotQ4_0Q8_0) -------------------------------------------
 
 #define Q4_0_BLOCK(xo, yo, acc) \
 	DXDY(xo, yo, X1, Y1); \
@@ -166,30 +144,6 @@ q8_0_done:
 	MULSUM_I8(Y3, Y4, Y5); \
 	VFMADD231PS Y4, Y1, acc
 
-// func dotQ4_0AVX2(x, y *byte, nb int) float32
-TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
-	PROLOGUE
-	VMOVDQU qconst<>+32(SB), Y13
-q4_0_loop2:
-	CMPQ CX, $2
-	JB   q4_0_tail
-	Q4_0_BLOCK(0, 0, Y0)
-	Q4_0_BLOCK(18, 34, Y8)
-	ADDQ $36, SI
-	ADDQ $68, DI
-	SUBQ $2, CX
-	JMP  q4_0_loop2
-q4_0_tail:
-	TESTQ CX, CX
-	JZ    q4_0_done
-	Q4_0_BLOCK(0, 0, Y0)
-q4_0_done:
-	HSUM
-	MOVSS X0, ret+24(FP)
-	RET
-
-// --- IQ4_NL · Q8_0 (dotIQ4NLQ8_0) ----------------------------------------
-
 #define IQ4_NL_BLOCK(xo, yo, acc) \
 	DXDY(xo, yo, X1, Y1); \
 	NIBBLES32(xo+2, X3, Y3, X5); \
@@ -197,28 +151,6 @@ q4_0_done:
 	VMOVDQU    yo+2(DI), Y4; \
 	MULSUM_I8(Y3, Y4, Y5); \
 	VFMADD231PS Y4, Y1, acc
-
-// func dotIQ4NLAVX2(x, y *byte, nb int) float32
-TEXT ·dotIQ4NLAVX2(SB), NOSPLIT, $0-28
-	PROLOGUE
-	VMOVDQU qconst<>+256(SB), Y13
-iq4nl_loop2:
-	CMPQ CX, $2
-	JB   iq4nl_tail
-	IQ4_NL_BLOCK(0, 0, Y0)
-	IQ4_NL_BLOCK(18, 34, Y8)
-	ADDQ $36, SI
-	ADDQ $68, DI
-	SUBQ $2, CX
-	JMP  iq4nl_loop2
-iq4nl_tail:
-	TESTQ CX, CX
-	JZ    iq4nl_done
-	IQ4_NL_BLOCK(0, 0, Y0)
-iq4nl_done:
-	HSUM
-	MOVSS X0, ret+24(FP)
-	RET
 
 // BITS32 sets Yb to 0xFF in byte j where bit j of the u32 at off(SI) is
 // set, else 0 (ggml's bytes_from_bits_32). Needs Y12 = bit shuffle,
@@ -234,9 +166,6 @@ iq4nl_done:
 	VMOVDQU    qconst<>+160(SB), Y11; \
 	VPCMPEQB   Y10, Y10, Y10
 
-// --- Q5_0 · Q8_0 (dotQ5_0Q8_0) -------------------------------------------
-// x = nibble | 0xF0 where the fifth bit is clear: as int8 that is q - 16.
-
 #define Q5_0_BLOCK(xo, yo, acc) \
 	DXDY(xo, yo, X1, Y1); \
 	NIBBLES32(xo+6, X3, Y3, X5); \
@@ -247,34 +176,6 @@ iq4nl_done:
 	MULSUM_I8(Y3, Y4, Y5); \
 	VFMADD231PS Y4, Y1, acc
 
-// func dotQ5_0AVX2(x, y *byte, nb int) float32
-TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
-	PROLOGUE
-	BITS_SETUP
-	VMOVDQU qconst<>+192(SB), Y13
-q5_0_loop2:
-	CMPQ CX, $2
-	JB   q5_0_tail
-	Q5_0_BLOCK(0, 0, Y0)
-	Q5_0_BLOCK(22, 34, Y8)
-	ADDQ $44, SI
-	ADDQ $68, DI
-	SUBQ $2, CX
-	JMP  q5_0_loop2
-q5_0_tail:
-	TESTQ CX, CX
-	JZ    q5_0_done
-	Q5_0_BLOCK(0, 0, Y0)
-q5_0_done:
-	HSUM
-	MOVSS X0, ret+24(FP)
-	RET
-
-// --- Q4_1 and Q5_1 · Q8_1 (dotQ4_1Q8_1, dotQ5_1Q8_1) ---------------------
-// acc += d_x·d_y·Σ q_x·q_y with unsigned q_x; the scalar accm += m_x·s_y,
-// where s_y = d_y·Σq_y is stored in the Q8_1 block (y: d at 0, s at 2,
-// codes at 4).
-
 // MIN_S adds f16(x.m at xo+2(SI)) · f16(y.s at yo+2(DI)) to Xacc.
 #define MIN_S(xo, yo, Xacc) \
 	MOVWLZX    xo+2(SI), AX; \
@@ -282,44 +183,12 @@ q5_0_done:
 	VMOVSS     (R8)(AX*4), X2; \
 	VFMADD231SS (R8)(BX*4), X2, Xacc
 
-// MULSUM_U8 finishes an unsigned-x block: xs unsigned codes, ys y codes.
-#define MULSUM_U8(xs, ys, acc) \
-	VPMADDUBSW ys, xs, xs; \
-	VPMADDWD   Y15, xs, xs; \
-	VCVTDQ2PS  xs, xs; \
-	VFMADD231PS xs, Y1, acc
-
 #define Q4_1_BLOCK(xo, yo, acc, Xaccm) \
 	DXDY(xo, yo, X1, Y1); \
 	MIN_S(xo, yo, Xaccm); \
 	NIBBLES32(xo+4, X3, Y3, X5); \
 	VMOVDQU    yo+4(DI), Y4; \
 	MULSUM_U8(Y3, Y4, acc)
-
-// func dotQ4_1AVX2(x, y *byte, nb int) float32
-TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-28
-	PROLOGUE
-	VXORPS X9, X9, X9
-	VXORPS X10, X10, X10
-q4_1_loop2:
-	CMPQ CX, $2
-	JB   q4_1_tail
-	Q4_1_BLOCK(0, 0, Y0, X9)
-	Q4_1_BLOCK(20, 36, Y8, X10)
-	ADDQ $40, SI
-	ADDQ $72, DI
-	SUBQ $2, CX
-	JMP  q4_1_loop2
-q4_1_tail:
-	TESTQ CX, CX
-	JZ    q4_1_done
-	Q4_1_BLOCK(0, 0, Y0, X9)
-q4_1_done:
-	VADDSS X10, X9, X9
-	HSUM
-	VADDSS X9, X0, X0
-	MOVSS X0, ret+24(FP)
-	RET
 
 #define Q5_1_BLOCK(xo, yo, acc, Xaccm) \
 	DXDY(xo, yo, X1, Y1); \
@@ -331,29 +200,62 @@ q4_1_done:
 	VMOVDQU    yo+4(DI), Y4; \
 	MULSUM_U8(Y3, Y4, acc)
 
-// func dotQ5_1AVX2(x, y *byte, nb int) float32
-TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-28
-	PROLOGUE
-	BITS_SETUP
-	VMOVDQU qconst<>+224(SB), Y13
-	VXORPS X7, X7, X7
-	VXORPS X9, X9, X9
-q5_1_loop2:
-	CMPQ CX, $2
-	JB   q5_1_tail
-	Q5_1_BLOCK(0, 0, Y0, X7)
-	Q5_1_BLOCK(24, 36, Y8, X9)
-	ADDQ $48, SI
-	ADDQ $72, DI
-	SUBQ $2, CX
-	JMP  q5_1_loop2
-q5_1_tail:
-	TESTQ CX, CX
-	JZ    q5_1_done
-	Q5_1_BLOCK(0, 0, Y0, X7)
-q5_1_done:
-	VADDSS X9, X7, X7
-	HSUM
-	VADDSS X7, X0, X0
-	MOVSS X0, ret+24(FP)
-	RET
+// MULSUM_I8 sets ys to the float32 sums of adjacent products of the signed
+// bytes xs and ys (8 lanes of 4 products each). Clobbers xs and t.
+// MULSUM_U8 adds d·Σ of the products of the unsigned bytes xs and the
+// signed bytes ys (8 lanes) to acc, with d in Y1. Clobbers xs, Y5.
+// AVX2: VPMADDUBSW pairs, VPMADDWD by ones; VNNI (AVX512_VNNI on YMM):
+// one VPDPBUSD.
+
+#define NAME_Q8_0 ·dotQ8_0AVX2
+#define NAME_Q4_0 ·dotQ4_0AVX2
+#define NAME_IQ4NL ·dotIQ4NLAVX2
+#define NAME_Q5_0 ·dotQ5_0AVX2
+#define NAME_Q4_1 ·dotQ4_1AVX2
+#define NAME_Q5_1 ·dotQ5_1AVX2
+
+#define MULSUM_I8(xs, ys, t) \
+	VPSIGNB    xs, xs, t; \
+	VPSIGNB    xs, ys, ys; \
+	VPMADDUBSW ys, t, ys; \
+	VPMADDWD   Y15, ys, ys; \
+	VCVTDQ2PS  ys, ys
+
+#define MULSUM_U8(xs, ys, acc) \
+	VPMADDUBSW ys, xs, xs; \
+	VPMADDWD   Y15, xs, xs; \
+	VCVTDQ2PS  xs, xs; \
+	VFMADD231PS xs, Y1, acc
+
+#include "dot32_body.h"
+
+#undef NAME_Q8_0
+#undef NAME_Q4_0
+#undef NAME_IQ4NL
+#undef NAME_Q5_0
+#undef NAME_Q4_1
+#undef NAME_Q5_1
+#undef MULSUM_I8
+#undef MULSUM_U8
+
+#define NAME_Q8_0 ·dotQ8_0VNNI
+#define NAME_Q4_0 ·dotQ4_0VNNI
+#define NAME_IQ4NL ·dotIQ4NLVNNI
+#define NAME_Q5_0 ·dotQ5_0VNNI
+#define NAME_Q4_1 ·dotQ4_1VNNI
+#define NAME_Q5_1 ·dotQ5_1VNNI
+
+#define MULSUM_I8(xs, ys, t) \
+	VPSIGNB    xs, xs, t; \
+	VPSIGNB    xs, ys, ys; \
+	VPXOR      xs, xs, xs; \
+	VPDPBUSD   ys, t, xs; \
+	VCVTDQ2PS  xs, ys
+
+#define MULSUM_U8(xs, ys, acc) \
+	VPXOR      Y5, Y5, Y5; \
+	VPDPBUSD   ys, xs, Y5; \
+	VCVTDQ2PS  Y5, Y5; \
+	VFMADD231PS Y5, Y1, acc
+
+#include "dot32_body.h"

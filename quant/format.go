@@ -101,8 +101,8 @@ var formats = []*Format{Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5
 
 func init() { setArchKernels() }
 
-// Formats returns the supported formats in ggml type id order of their
-// families (legacy, k-quants, iq4). The slice is a copy.
+// Formats returns the supported formats in ggml type id order. The slice
+// is a copy.
 func Formats() []*Format { return append([]*Format(nil), formats...) }
 
 // Lookup returns the format of type t, or false if lmc cannot quantize t.

@@ -81,7 +81,7 @@ func iq4Block(xb, weight []float32, L []uint8, ntry int) float32 {
 	id := 1 / d
 	var sumqx, sumq2 float32
 	for j, v := range xb[:32] {
-		l := bestIndexInt8(float32(id*v))
+		l := bestIndexInt8(float32(id * v))
 		L[j] = uint8(l)
 		q := kvaluesIQ4NLF[l]
 		wq := float32(weight[j] * q)
@@ -97,7 +97,7 @@ func iq4Block(xb, weight []float32, L []uint8, ntry int) float32 {
 		id = float32(itry+int(kvaluesIQ4NL[0])) / max
 		sumqx, sumq2 = 0, 0
 		for j, v := range xb[:32] {
-			l := bestIndexInt8(float32(id*v))
+			l := bestIndexInt8(float32(id * v))
 			q := kvaluesIQ4NLF[l]
 			wq := float32(weight[j] * q)
 			sumqx = acc(sumqx, wq, v)
@@ -132,7 +132,12 @@ func packIQ4(q []byte, L []uint8) {
 }
 
 // quantizeIQ4NL is quantize_iq4_nl (ntry 7) for one row; qw may be nil.
-func quantizeIQ4NL(dst []byte, x, qw []float32) {
+func quantizeIQ4NL(dst []byte, x, qw []float32) { quantizeIQ4NLTry(dst, x, qw, 7) }
+
+// quantizeIQ4NLTry is quantize_row_iq4_nl_impl with 2·ntry+1 trial scales;
+// ntry = -1 is ggml's quantize_row_iq4_nl_ref (no search, which
+// llama-quantize does not use; the benchmarks compare with it).
+func quantizeIQ4NLTry(dst []byte, x, qw []float32, ntry int) {
 	var L [32]uint8
 	var weight [32]float32
 	for ; len(x) >= 32; x, dst = x[32:], dst[iq4NLBytes:] {
@@ -143,11 +148,13 @@ func quantizeIQ4NL(dst []byte, x, qw []float32) {
 			q, qw = qw[:32], qw[32:]
 		}
 		iq4Weights(weight[:], x, q, sigma2)
-		d := iq4Block(x, weight[:], L[:], 7)
+		d := iq4Block(x, weight[:], L[:], ntry)
 		put16(dst, fp16(d))
-		id := inv(d)
-		for j, v := range x[:32] {
-			L[j] = uint8(bestIndexInt8(float32(id*v)))
+		if ntry > 0 {
+			id := inv(d)
+			for j, v := range x[:32] {
+				L[j] = uint8(bestIndexInt8(float32(id * v)))
+			}
 		}
 		packIQ4(dst[2:18], L[:])
 	}
@@ -199,7 +206,7 @@ func quantizeIQ4XS(dst []byte, x, qw []float32) {
 			dl := d * float32(l)
 			idl := inv(dl)
 			for j, v := range x[32*ib : 32*ib+32] {
-				L[32*ib+j] = uint8(bestIndexInt8(float32(idl*v)))
+				L[32*ib+j] = uint8(bestIndexInt8(float32(idl * v)))
 			}
 			l += 32
 			if ib%2 == 0 {

@@ -138,8 +138,9 @@ func dequantizeQ2K(y []float32, b []byte) {
 	}
 }
 
-// blockSigma2 is mul·Σx²/len(x) with ggml's accumulation (an unfused
-// running sum).
+// blockSigma2 is mul·Σx²/len(x), the variance-like term that the *_impl
+// quantizers add to x² before taking the square root of the weights (mul
+// is 1 for the 32-element formats and Q2_K, 2 for the others).
 func blockSigma2(x []float32, mul float32) float32 {
 	var s float32
 	for _, v := range x {
@@ -155,8 +156,8 @@ func quantizeQ3KRef(dst []byte, x []float32) {
 	var scales [qkK / 16]float32
 	for ; len(x) >= qkK; x, dst = x[qkK:], dst[q3KBytes:] {
 		var maxScale, amax float32
-		for j := 0; j < qkK/16; j++ {
-			scales[j] = makeQ3Quants(16, 4, x[16*j:], L[16*j:])
+		for j := 0; j < qkK/16; j += 2 {
+			scales[j], scales[j+1] = makeQ3Pair(x[16*j:], L[16*j:])
 		}
 		for j := range scales {
 			if s := abs32(scales[j]); s > amax {
@@ -210,22 +211,25 @@ func finishQ3K(dst []byte, x []float32, L []int8) {
 		d[j] = dd * float32(q3Scale(sc, j))
 	}
 	requantCodes(L[:qkK], x, d[:], m[:], 16, -4, 3, 4)
-	// The third bit of element j goes to bit j/32 of hmask[j%32] (without
-	// branches: the bits are random).
+	q3Pack(dst, L)
+}
+
+// q3PackGo stores the codes 0..7 in L: the third bit of element j goes to
+// bit j/32 of hmask[j%32] (without branches: the bits are random), the low
+// two as packQ2K does.
+func q3PackGo(dst []byte, L []int8) {
 	hmask := dst[0:32]
 	for m := range 32 {
 		var h uint8
 		for b := range 8 {
-			l := &L[32*b+m]
-			h |= uint8(*l>>2) << b
-			*l &= 3
+			h |= uint8(L[32*b+m]>>2) << b
 		}
 		hmask[m] = h
 	}
 	qs := dst[32:96]
 	for j := 0; j < qkK; j += 128 {
 		for l := 0; l < 32; l++ {
-			qs[j/4+l] = uint8(L[j+l]) | uint8(L[j+l+32])<<2 | uint8(L[j+l+64])<<4 | uint8(L[j+l+96])<<6
+			qs[j/4+l] = uint8(L[j+l]&3) | uint8(L[j+l+32]&3)<<2 | uint8(L[j+l+64]&3)<<4 | uint8(L[j+l+96]&3)<<6
 		}
 	}
 }

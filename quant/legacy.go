@@ -55,7 +55,7 @@ func quantizeQ4_0Ref(dst []byte, x []float32) {
 }
 
 func quantizeQ4_0Impl(dst []byte, x, qw []float32) {
-	sigma2 := rowSigma2(x, 1)
+	sigma2 := blockSigma2(x, 1)
 	var w [qk]float32
 	var L [qk]int8
 	for ; len(x) >= qk; x, dst, qw = x[qk:], dst[18:], qw[qk:] {
@@ -97,7 +97,7 @@ func quantizeQ4_1Ref(dst []byte, x []float32) {
 }
 
 func quantizeQ4_1Impl(dst []byte, x, qw []float32) {
-	sigma2 := rowSigma2(x, 1)
+	sigma2 := blockSigma2(x, 1)
 	var w [qk]float32
 	var L, Laux [qk]uint8
 	for ; len(x) >= qk; x, dst, qw = x[qk:], dst[20:], qw[qk:] {
@@ -134,8 +134,8 @@ func quantizeQ5_0Ref(dst []byte, x []float32) {
 		put16(dst, fp16(d))
 		var qh uint32
 		for j := 0; j < 16; j++ {
-			x0 := uint8(min(31, int8(float32(x[j]*id) + 16.5)))
-			x1 := uint8(min(31, int8(float32(x[j+16]*id) + 16.5)))
+			x0 := uint8(min(31, int8(float32(x[j]*id)+16.5)))
+			x1 := uint8(min(31, int8(float32(x[j+16]*id)+16.5)))
 			dst[6+j] = x0&15 | (x1&15)<<4
 			qh |= uint32(x0>>4) << j
 			qh |= uint32(x1>>4) << (j + 16)
@@ -145,7 +145,7 @@ func quantizeQ5_0Ref(dst []byte, x []float32) {
 }
 
 func quantizeQ5_0Impl(dst []byte, x, qw []float32) {
-	sigma2 := rowSigma2(x, 1)
+	sigma2 := blockSigma2(x, 1)
 	var w [qk]float32
 	var L [qk]int8
 	for ; len(x) >= qk; x, dst, qw = x[qk:], dst[22:], qw[qk:] {
@@ -205,7 +205,7 @@ func quantizeQ5_1Ref(dst []byte, x []float32) {
 }
 
 func quantizeQ5_1Impl(dst []byte, x, qw []float32) {
-	sigma2 := rowSigma2(x, 1)
+	sigma2 := blockSigma2(x, 1)
 	var w [qk]float32
 	var L, Laux [qk]uint8
 	for ; len(x) >= qk; x, dst, qw = x[qk:], dst[24:], qw[qk:] {
@@ -291,20 +291,9 @@ func dequantizeQ8_1(y []float32, b []byte) {
 
 // --- helpers shared by the importance-weighted quantizers ---------------
 
-// rowSigma2 is mul·Σx²/len(x), the variance-like term that the *_impl
-// quantizers add to x² before taking the square root of the weights
-// (mul is 1 for the 32-element formats, 2 for most k-quants).
-func rowSigma2(x []float32, mul float32) float32 {
-	var s float32
-	for _, v := range x {
-		s = float32(v*v) + s
-	}
-	return mul * s / float32(len(x))
-}
-
 // imatrixWeights sets w[j] = qw[j]·sqrt(sigma2 + x[j]²).
 func imatrixWeights(w, x, qw []float32, sigma2 float32) {
 	for j := range w {
-		w[j] = qw[j] * sqrt32(float32(x[j]*x[j]) + sigma2)
+		w[j] = qw[j] * sqrt32(float32(x[j]*x[j])+sigma2)
 	}
 }

@@ -22,7 +22,9 @@ GLOBL q8qconst<>(SB), RODATA|NOPTR, $48
 
 // func quantQ8_0AVX2(dst *byte, x *float32, nb int)
 // For each block of 32: amax = max|x|, d = fp16(amax/127), codes
-// round-half-even(x·(127/amax)) (0 when amax is 0).
+// round-half-even(x·(127/amax)) (0 when amax is 0). VCVTPS2DQ rounds in
+// the MXCSR mode, which Go keeps at round-to-nearest-even: the same as
+// ggml's VROUNDPS then VCVTPS2DQ.
 TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-24
 	MOVQ         dst+0(FP), DI
 	MOVQ         x+8(FP), SI
@@ -67,10 +69,6 @@ q8q_loop:
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
-	VROUNDPS     $0, Y0, Y0
-	VROUNDPS     $0, Y1, Y1
-	VROUNDPS     $0, Y2, Y2
-	VROUNDPS     $0, Y3, Y3
 	VCVTPS2DQ    Y0, Y0
 	VCVTPS2DQ    Y1, Y1
 	VCVTPS2DQ    Y2, Y2
@@ -135,10 +133,6 @@ q81q_loop:
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
-	VROUNDPS     $0, Y0, Y0
-	VROUNDPS     $0, Y1, Y1
-	VROUNDPS     $0, Y2, Y2
-	VROUNDPS     $0, Y3, Y3
 	VCVTPS2DQ    Y0, Y0
 	VCVTPS2DQ    Y1, Y1
 	VCVTPS2DQ    Y2, Y2
@@ -624,7 +618,6 @@ q8k_codes:
 	VPADDD       Y1, Y0, Y6
 	VPADDD       Y3, Y2, Y7
 	VPHADDD      Y7, Y6, Y6
-	VPHADDD      Y6, Y6, Y6
 	VPHADDD      Y6, Y6, Y6
 	VEXTRACTI128 $1, Y6, X7
 	VPADDD       X7, X6, X6

@@ -9,12 +9,12 @@ import "unsafe"
 // Q3_K and Q6_K have no min: m is 0, and x + 0 changes only the sign of a
 // zero, which nearest_int ignores.
 type requantArgs struct {
-	L            *byte
-	x            *float32
-	d, m         *float32
-	nsub, bs     int
-	lo, hi, off  int32
-	_            int32
+	L           *byte
+	x           *float32
+	d, m        *float32
+	nsub, bs    int
+	lo, hi, off int32
+	_           int32
 }
 
 // requantGo is the reference.

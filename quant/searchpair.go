@@ -1,5 +1,7 @@
 package quant
 
+import "math/bits"
+
 // The step loop of make_qkx2_quants for two groups at once. The loop is
 // a chain of dependent float32 sums; the assembly version (AVX2) computes
 // the codes and products of both groups with vector instructions and runs
@@ -251,4 +253,122 @@ func makeQxPair(n, nmax int, xa, xb, wa, wb []float32, La, Lb []int8) (scaleA, s
 		La[i], Lb[i] = int8(best[0][i]+int32(nmax)), int8(best[1][i]+int32(nmax))
 	}
 	return s.g[0].scale, s.g[1].scale
+}
+
+// make_q3_quants (Q3_K) for two groups of 16. The first pass (the largest
+// magnitude, the first codes and their sums) is done for both groups at
+// once by q3InitPair (assembly on AVX2, reference q3InitPairGo); the
+// refinement, a sequence of dependent single-code changes, stays in Go.
+
+// q3Init is the first pass's output; its layout is read by the assembly.
+type q3Init struct {
+	w, wx        [32]float32 // x², x³
+	p1, p2       [32]float32 // scratch: products
+	L            [32]int32   // codes −4..3
+	sumlx, suml2 [2]float32
+	max, amax    [2]float32 // the element of largest magnitude, its magnitude
+}
+
+// q3InitPairGo is the first pass of makeQ3Quants on x[0:16] and x[16:32].
+func q3InitPairGo(x *float32, s *q3Init) {
+	xs := unsafeSlice(x, 32)
+	for g := 0; g < 2; g++ {
+		xg := xs[16*g : 16*g+16]
+		max, amax := absMaxSigned(xg)
+		s.max[g], s.amax[g] = max, amax
+		iscale := -4 / max
+		var sumlx, suml2 float32
+		for i, v := range xg {
+			l := clampInt(ni(iscale, v), -4, 3)
+			s.L[16*g+i] = l
+			w := float32(v * v)
+			s.w[16*g+i], s.wx[16*g+i] = w, float32(w*v)
+			fl := float32(l)
+			sumlx = acc(sumlx, float32(w*v), fl)
+			suml2 = acc(suml2, float32(w*fl), fl)
+		}
+		s.sumlx[g], s.suml2[g] = sumlx, suml2
+	}
+}
+
+// q3Refine is makeQ3Quants's refinement of one group's codes L (−4..3),
+// given x, x², x³ and the sums; it stores the codes + 4 in out and returns
+// the scale. ggml visits the 16 elements in order, computing a candidate
+// code for each from the current sums and keeping it if it lowers the
+// error. The candidates are computed for the whole group at once (q3Cand)
+// and only the elements whose candidate differs are visited; after a
+// change the sums differ, so the candidates of the later elements are
+// computed again.
+func q3Refine(x, w, wx []float32, L []int32, sumlx, suml2 float32, out []int8) float32 {
+	x, w, wx, L, out = x[:16], w[:16], wx[:16], L[:16], out[:16]
+	var cand [16]int32
+	for itry := 0; itry < 5; itry++ {
+		changed := 0
+		for start := 0; start < 16; {
+			mask := q3Cand(&x[0], &w[0], &wx[0], &L[0], sumlx, suml2, &cand[0]) &^ (1<<start - 1)
+			start = 16
+			for ; mask != 0; mask &= mask - 1 {
+				i := bits.TrailingZeros32(mask)
+				li := float32(L[i])
+				slx := mad(-wx[i], li, sumlx)
+				sl2 := mad(-float32(w[i]*li), li, suml2)
+				fl := float32(cand[i])
+				slx = acc(slx, wx[i], fl)
+				sl2 = acc(sl2, float32(w[i]*fl), fl)
+				if sl2 > 0 && float32(float32(slx*slx)*suml2) > float32(float32(sumlx*sumlx)*sl2) {
+					L[i] = cand[i]
+					sumlx, suml2 = slx, sl2
+					changed++
+					start = i + 1
+					break
+				}
+			}
+		}
+		if changed == 0 {
+			break
+		}
+	}
+	for i, l := range L {
+		out[i] = int8(l + 4)
+	}
+	if suml2 > 0 {
+		return sumlx / suml2
+	}
+	return 0
+}
+
+// q3CandGo computes, for the 16 elements of a group, ggml's candidate code
+// new_l = clamp(nearest_int(x·sl2/slx), −4, 3) with slx = Σlx − x³·l and
+// sl2 = Σl2 − (x²·l)·l into newL, and returns a mask of the elements with
+// slx > 0 whose candidate differs from their code.
+func q3CandGo(x, w, wx *float32, L *int32, sumlx, suml2 float32, newL *int32) uint32 {
+	xs, ws, wxs := unsafeSlice(x, 16), unsafeSlice(w, 16), unsafeSlice(wx, 16)
+	Ls, nl := unsafeSlice(L, 16), unsafeSlice(newL, 16)
+	var mask uint32
+	for i, v := range xs {
+		li := float32(Ls[i])
+		slx := mad(-wxs[i], li, sumlx)
+		sl2 := mad(-float32(ws[i]*li), li, suml2)
+		nl[i] = clampInt(nearestInt(float32(v*sl2)/slx), -4, 3)
+		if slx > 0 && nl[i] != Ls[i] {
+			mask |= 1 << i
+		}
+	}
+	return mask
+}
+
+// makeQ3Pair is makeQ3Quants(16, 4, …) on x[0:16] and x[16:32], codes in
+// L[0:32].
+func makeQ3Pair(x []float32, L []int8) (sa, sb float32) {
+	var s q3Init
+	q3InitPair(&x[:32][0], &s)
+	var sc [2]float32
+	for g := 0; g < 2; g++ {
+		if s.amax[g] < groupMaxEps {
+			clear(L[16*g : 16*g+16])
+			continue
+		}
+		sc[g] = q3Refine(x[16*g:], s.w[16*g:], s.wx[16*g:], s.L[16*g:], s.sumlx[g], s.suml2[g], L[16*g:])
+	}
+	return sc[0], sc[1]
 }

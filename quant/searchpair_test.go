@@ -68,3 +68,81 @@ func TestQxSearchLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestQ3InitLayout(t *testing.T) {
+	var s q3Init
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"w", unsafe.Offsetof(s.w), 0}, {"wx", unsafe.Offsetof(s.wx), 128}, {"p1", unsafe.Offsetof(s.p1), 256},
+		{"p2", unsafe.Offsetof(s.p2), 384}, {"L", unsafe.Offsetof(s.L), 512}, {"sumlx", unsafe.Offsetof(s.sumlx), 640},
+		{"suml2", unsafe.Offsetof(s.suml2), 648}, {"max", unsafe.Offsetof(s.max), 656}, {"amax", unsafe.Offsetof(s.amax), 664},
+	} {
+		if c.got != c.want {
+			t.Errorf("q3Init %s at offset %d, the assembly expects %d", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestPairSearchesMatchSingle checks the two-group searches (Go and
+// assembly) against the single-group ports of ggml's functions on random
+// groups, including constant and all-zero ones.
+func TestPairSearchesMatchSingle(t *testing.T) {
+	r := newRand(21)
+	groups := func(n int) (xa, xb, wa, wb []float32) {
+		xa, xb = randomFloats(r, n, 0.05), randomFloats(r, n, 0.05)
+		switch r.IntN(8) {
+		case 0:
+			clear(xa) // all zero
+		case 1:
+			for i := range xb {
+				xb[i] = 0.25 // constant
+			}
+		}
+		wa, wb = make([]float32, n), make([]float32, n)
+		for i := range wa {
+			wa[i], wb[i] = float32(r.ExpFloat64()), float32(r.ExpFloat64())
+		}
+		return
+	}
+	withLevels(t, func(t *testing.T) {
+		for iter := 0; iter < 200; iter++ {
+			for _, c := range []struct {
+				n, nmax, nstep int
+				rmin, rdelta   float32
+				mad            bool
+			}{{32, 15, 20, -1, 0.1, false}, {32, 31, 15, -0.5, 0.1, false}, {16, 3, 15, -0.5, 0.1, true}} {
+				xa, xb, wa, wb := groups(c.n)
+				var La, Lb, La1, Lb1, aux [32]uint8
+				sa, ma, sb, mb := makeQkx2Pair(c.n, c.nmax, xa, xb, wa, wb, La[:], Lb[:], c.rmin, c.rdelta, c.nstep, c.mad)
+				sa1, ma1 := makeQkx2Quants(c.n, c.nmax, xa, wa, La1[:], aux[:], c.rmin, c.rdelta, c.nstep, c.mad)
+				sb1, mb1 := makeQkx2Quants(c.n, c.nmax, xb, wb, Lb1[:], aux[:], c.rmin, c.rdelta, c.nstep, c.mad)
+				if sa != sa1 || ma != ma1 || sb != sb1 || mb != mb1 || La != La1 || Lb != Lb1 {
+					t.Fatalf("makeQkx2Pair(n=%d, nmax=%d) differs from makeQkx2Quants", c.n, c.nmax)
+				}
+			}
+			for _, n := range []int{16, 32} {
+				xa, xb, wa, wb := groups(n)
+				var La, Lb, La1, Lb1 [32]int8
+				sa, sb := makeQxPair(n, 32, xa, xb, wa, wb, La[:], Lb[:])
+				sa1 := makeQxQuants(n, 32, xa, La1[:], 1, wa)
+				sb1 := makeQxQuants(n, 32, xb, Lb1[:], 1, wb)
+				if sa != sa1 || sb != sb1 || La != La1 || Lb != Lb1 {
+					t.Fatalf("makeQxPair(n=%d) differs from makeQxQuants", n)
+				}
+			}
+			x := randomFloats(r, 32, 0.05)
+			if iter%8 == 0 {
+				clear(x[16:])
+			}
+			var L, L1 [32]int8
+			sa, sb := makeQ3Pair(x, L[:])
+			sa1 := makeQ3Quants(16, 4, x, L1[:])
+			sb1 := makeQ3Quants(16, 4, x[16:], L1[16:])
+			if sa != sa1 || sb != sb1 || L != L1 {
+				t.Fatalf("makeQ3Pair differs from makeQ3Quants:\n%v %v %v\n%v %v %v", sa, sb, L, sa1, sb1, L1)
+			}
+		}
+	})
+}

@@ -136,7 +136,9 @@ func shapeIs(t safetensors.TensorInfo, want ...int64) bool {
 	return true
 }
 
-func isFloat16or32(d tensor.DType) bool { return d == tensor.F16 || d == tensor.BF16 || d == tensor.F32 }
+func isFloat16or32(d tensor.DType) bool {
+	return d == tensor.F16 || d == tensor.BF16 || d == tensor.F32
+}
 
 // addLayer registers l under "<module>.weight", refusing a dense weight of
 // that name beside the quantized one.

@@ -92,3 +92,53 @@ func ExampleDynamicMap() {
 	fmt.Println(m[0], m[127], m[128], m[255])
 	// Output: -0.99296874 0 5.5000004e-07 1
 }
+
+// Example_dot multiplies MXFP4 weights by Q8_0 activations with DotMXFP4Q8_0.
+func Example_dot() {
+	w := ramp(64)
+	x := make([]float32, 64)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	qw := make([]byte, 2*fp.MXFP4BlockBytes)
+	if err := fp.QuantizeRowMXFP4(qw, w); err != nil {
+		panic(err)
+	}
+	qx := make([]byte, 2*34)
+	fp.QuantizeRowQ8_0(qx, x)
+	dw := make([]float32, 64)
+	fp.DequantizeRowMXFP4(dw, qw)
+	var exact float64
+	for i := range x {
+		exact += float64(dw[i]) * float64(x[i])
+	}
+	// The kernel sees activations rounded to Q8_0 (1/127 of each block's
+	// largest value), hence the small difference.
+	fmt.Printf("kernel %.4f, float64 on dequantized weights %.4f\n", fp.DotMXFP4Q8_0(64, qw, qx), exact)
+	// Output: kernel -0.6245, float64 on dequantized weights -0.6250
+}
+
+func ExampleF32ToUE4M3() {
+	for _, v := range []float32{1, 1.0625, 300, 0.001} {
+		c := fp.F32ToUE4M3(v)
+		fmt.Printf("%v → %#02x → %v\n", v, c, 2*fp.UE4M3ToF32Half(c))
+	}
+	// Output:
+	// 1 → 0x38 → 1
+	// 1.0625 → 0x39 → 1.125
+	// 300 → 0x7e → 448
+	// 0.001 → 0x01 → 0.001953125
+}
+
+func ExampleQuantizeFP8Scaled() {
+	// Scales stored as BF16 must be rounded before the codes are chosen.
+	w := ramp(8)
+	s := fp.FP8Scales(w, 1, 8, fp.PerTensor)
+	s[0] = float32(math.Float32frombits(math.Float32bits(s[0]) &^ 0xffff)) // BF16 truncation, for the example
+	q, err := fp.QuantizeFP8Scaled(w, 1, 8, s)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("scale %.6f, codes % x\n", q.Scales[0], q.Data)
+	// Output: scale 0.000534, codes 00 7c 7d 68 fb fe f0 7a
+}

@@ -1,0 +1,351 @@
+package model
+
+import (
+	"math"
+	"sort"
+
+	"github.com/lmc-project/lmc/kernels"
+	"github.com/lmc-project/lmc/tensor"
+)
+
+// attnScratch is one worker's buffers.
+type attnScratch struct {
+	sc, tmp, qs []float32
+	bias        []float32
+}
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n, n+n/4)
+	}
+	return b[:n]
+}
+
+// attend computes causal attention of the n queries in q (the tokens just
+// Put, qdim floats each) over layer l into att, reading the stored rows
+// directly, then lets the policy record scores and evict. Query t sees the
+// slots its head held before the pass and new tokens 0…t.
+func (c *Cache) attend(l int, q, att []float32, n, qdim, group int) {
+	H, hd := c.L.heads, c.L.hd
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	nb := (n + attnBlock - 1) / attnBlock
+	policy := c.L.opt.Policy
+	items := H * nb
+	if policy != KVKeepAll {
+		items = H // one worker per stream: the scores are per stream
+	}
+	kernels.Parallel(items, 1, func(lo, hi int) {
+		ws, _ := c.scratch.Get().(*attnScratch)
+		if ws == nil {
+			ws = &attnScratch{}
+		}
+		defer c.scratch.Put(ws)
+		for it := lo; it < hi; it++ {
+			g, b0, b1 := it, 0, nb
+			if policy == KVKeepAll {
+				g, b0, b1 = it/nb, it%nb, it%nb+1
+			}
+			s := l*H + g
+			st := &c.st[s]
+			old := st.n - n
+			for b := b0; b < b1; b++ {
+				t0 := b * attnBlock
+				t1 := min(t0+attnBlock, n)
+				if t1-t0 == 1 {
+					// One query token: every head of the group in one pass.
+					t, np := t0, old+t0+1
+					ws.sc = grow(ws.sc, group*np)
+					c.scores(s, ws, ws.sc, np, q[t*qdim+g*group*hd:], hd, group, np)
+					for j := 0; j < group; j++ {
+						row := ws.sc[j*np : (j+1)*np]
+						kernels.Softmax(row, scale)
+						c.record(st, row, t, n, j, group)
+						h := g*group + j
+						c.values(s, ws, row, att[t*qdim+h*hd:t*qdim+(h+1)*hd])
+					}
+					continue
+				}
+				np := old + t1
+				ws.sc = grow(ws.sc, (t1-t0)*np)
+				for j := 0; j < group; j++ {
+					h := g*group + j
+					c.scores(s, ws, ws.sc, np, q[t0*qdim+h*hd:], qdim, t1-t0, np)
+					for t := t0; t < t1; t++ {
+						row := ws.sc[(t-t0)*np : (t-t0)*np+old+t+1]
+						kernels.Softmax(row, scale)
+						c.record(st, row, t, n, j, group)
+						c.values(s, ws, row, att[t*qdim+h*hd:t*qdim+(h+1)*hd])
+					}
+				}
+			}
+		}
+	})
+	for g := 0; g < H; g++ {
+		if policy != KVKeepAll {
+			c.evict(l*H + g)
+		}
+		if c.R > 0 {
+			c.flush(l*H + g)
+		}
+	}
+}
+
+// scores sets dst[t*ld + j] = q_t · key_j for the first upto slots of
+// stream s and nq queries at q (stride qStride).
+func (c *Cache) scores(s int, ws *attnScratch, dst []float32, ld int, q []float32, qStride, nq, upto int) {
+	st := &c.st[s]
+	hd := c.L.hd
+	paged := min(upto, st.nq)
+	for lo := 0; lo < paged; lo += c.P {
+		hi := min(lo+c.P, paged)
+		data := c.pages[lo/c.P].data
+		if !c.L.k.kivi() {
+			kernels.RowDots(c.kc.row, dst[lo:], ld, data[c.kOff(s, lo):], c.kRB, hi-lo, q, qStride, nq, hd)
+			continue
+		}
+		// KIVI: key_j[c] = s[c]·code_j[c] + m[c] per group, so
+		// q·key_j = (q∘s)·code_j + q·m.
+		ws.qs = grow(ws.qs, nq*hd)
+		ws.bias = grow(ws.bias, nq)
+		for gs := lo; gs < hi; gs += c.G {
+			cnt := min(c.G, hi-gs)
+			par := data[c.parOff(s, gs):]
+			for t := 0; t < nq; t++ {
+				qt := q[t*qStride : t*qStride+hd]
+				qs := ws.qs[t*hd : (t+1)*hd]
+				var bias float32
+				for ch, x := range qt {
+					qs[ch] = x * tensor.F16ToF32(le16(par[4*ch:]))
+					bias += x * tensor.F16ToF32(le16(par[4*ch+2:]))
+				}
+				ws.bias[t] = bias
+			}
+			kernels.RowDots(c.kc.row, dst[gs:], ld, data[c.kOff(s, gs):], c.kRB, cnt, ws.qs, hd, nq, hd)
+			for t := 0; t < nq; t++ {
+				row := dst[t*ld+gs : t*ld+gs+cnt]
+				for j := range row {
+					row[j] += ws.bias[t]
+				}
+			}
+		}
+	}
+	if upto > st.nq {
+		kernels.Dots(dst[st.nq:], ld, st.resK, hd, upto-st.nq, q, qStride, nq, hd)
+	}
+}
+
+// values sets dst (hd floats) = Σ_j p[j] · value_j over the first len(p)
+// slots of stream s.
+func (c *Cache) values(s int, ws *attnScratch, p, dst []float32) {
+	st := &c.st[s]
+	hd := c.L.hd
+	np := len(p)
+	first := true
+	ws.tmp = grow(ws.tmp, hd)
+	add := func(part []float32) {
+		if first {
+			first = false
+			return
+		}
+		for i, x := range part {
+			dst[i] += x
+		}
+	}
+	paged := min(np, st.nq)
+	for lo := 0; lo < paged; lo += c.P {
+		hi := min(lo+c.P, paged)
+		out := dst
+		if !first {
+			out = ws.tmp
+		}
+		kernels.RowWeightedSum(c.vc.row, out, c.pages[lo/c.P].data[c.vOff(s, lo):], c.vRB, p[lo:hi])
+		add(out)
+	}
+	if np > st.nq {
+		out := dst
+		if !first {
+			out = ws.tmp
+		}
+		kernels.WeightedSum(out, st.resV, hd, p[st.nq:np])
+		add(out)
+	}
+	if first {
+		clear(dst)
+	}
+}
+
+// record lets the policy see one query's attention row (query t of a
+// pass of n tokens, head j of group).
+func (c *Cache) record(st *stream, row []float32, t, n, j, group int) {
+	switch c.L.opt.Policy {
+	case KVH2O:
+		for i, p := range row {
+			st.score[i] += p
+		}
+	case KVSnapKV:
+		if t >= n-c.L.opt.Window {
+			for i, p := range row {
+				st.score[i] += p
+			}
+		}
+	case KVTOVA:
+		if t != n-1 {
+			return
+		}
+		w := 1 / float32(group)
+		if j == 0 {
+			for i, p := range row {
+				st.score[i] = p * w
+			}
+			return
+		}
+		for i, p := range row {
+			st.score[i] += p * w
+		}
+	}
+}
+
+// evict brings stream s back to the budget, as its policy chooses.
+func (c *Cache) evict(s int) {
+	st := &c.st[s]
+	B, o := c.L.budget, &c.L.opt
+	if o.Policy == KVSnapKV && c.passN == 1 && st.n < B+o.Window {
+		return // decoding: compress once a whole window has voted
+	}
+	over := st.n - B
+	if over <= 0 {
+		return
+	}
+	before := st.n
+	c.removeSlots(s, c.victims(st, over), o.Policy == KVSnapKV)
+	c.stats.Evicted += int64(before - st.n)
+	c.evicted = true
+	if o.Policy == KVSnapKV {
+		clear(st.score[:st.n])
+	}
+}
+
+// victims marks the over slots the policy drops.
+func (c *Cache) victims(st *stream, over int) []bool {
+	n, o := st.n, &c.L.opt
+	drop := make([]bool, n)
+	var idx []int
+	byPos := func(a, b int) bool { return st.pos[a] < st.pos[b] }
+	switch o.Policy {
+	case KVStreaming:
+		// Oldest first, sinks excepted.
+		idx = pickLowest(n, over, func(i int) bool { return int(st.pos[i]) >= o.Sinks }, byPos)
+	case KVH2O, KVTOVA:
+		// Lowest score first (older on ties); H2O protects its recent
+		// window, which always holds the newest positions (they are never
+		// dropped while in it).
+		cut := int32(math.MaxInt32)
+		if o.Policy == KVH2O {
+			newest := int32(0)
+			for _, p := range st.pos[:n] {
+				newest = max(newest, p)
+			}
+			cut = newest - int32(c.L.recent()) + 1
+		}
+		idx = pickLowest(n, over, func(i int) bool { return st.pos[i] < cut }, func(a, b int) bool {
+			if st.score[a] != st.score[b] {
+				return st.score[a] < st.score[b]
+			}
+			return st.pos[a] < st.pos[b]
+		})
+	case KVSnapKV:
+		// The last Window slots (the newest positions: SnapKV keeps slot
+		// order) are the observation window; the others are ranked by
+		// their pooled votes.
+		pre := n - min(o.Window, n)
+		pooled := make([]float32, pre)
+		r := o.Pool / 2
+		for i := 0; i < pre; i++ {
+			m := st.score[i]
+			for d := max(0, i-r); d <= min(pre-1, i+r); d++ {
+				m = max(m, st.score[d])
+			}
+			pooled[i] = m
+		}
+		idx = pickLowest(n, over, func(i int) bool { return i < pre }, func(a, b int) bool {
+			if pooled[a] != pooled[b] {
+				return pooled[a] < pooled[b]
+			}
+			return a < b
+		})
+	}
+	for _, i := range idx {
+		drop[i] = true
+	}
+	return drop
+}
+
+// pickLowest returns the (at most) k candidates i < n that come first in
+// the order less: by insertion into a short list when k is small (a decode
+// step drops one slot), by sorting otherwise.
+func pickLowest(n, k int, cand func(i int) bool, less func(a, b int) bool) []int {
+	if k > 16 {
+		idx := make([]int, 0, n)
+		for i := 0; i < n; i++ {
+			if cand(i) {
+				idx = append(idx, i)
+			}
+		}
+		sort.Slice(idx, func(a, b int) bool { return less(idx[a], idx[b]) })
+		return idx[:min(k, len(idx))]
+	}
+	best := make([]int, 0, k+1)
+	for i := 0; i < n; i++ {
+		if !cand(i) || (len(best) == k && !less(i, best[k-1])) {
+			continue
+		}
+		j := len(best)
+		best = append(best, i)
+		for j > 0 && less(i, best[j-1]) {
+			best[j] = best[j-1]
+			j--
+		}
+		best[j] = i
+		if len(best) > k {
+			best = best[:k]
+		}
+	}
+	return best
+}
+
+// removeSlots drops the marked slots of stream s: by compaction (keeping
+// order) or by moving the last kept slots into the holes.
+func (c *Cache) removeSlots(s int, drop []bool, keepOrder bool) {
+	st := &c.st[s]
+	n, k := st.n, 0
+	for _, d := range drop[:n] {
+		if !d {
+			k++
+		}
+	}
+	if keepOrder {
+		j := 0
+		for i := 0; i < n; i++ {
+			if !drop[i] {
+				if i != j {
+					c.moveSlot(s, i, j)
+				}
+				j++
+			}
+		}
+	} else {
+		src := k
+		for i := 0; i < k; i++ {
+			if !drop[i] {
+				continue
+			}
+			for drop[src] {
+				src++
+			}
+			c.moveSlot(s, src, i)
+			src++
+		}
+	}
+	st.n, st.nq = k, k
+	st.pos, st.score = st.pos[:k], st.score[:k]
+}
