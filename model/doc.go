@@ -40,6 +40,23 @@
 // give the same logits up to float32 rounding (their dot products group
 // differently in the SIMD kernels; the tests bound the difference by 1e-5).
 //
+// # KV cache
+//
+// A Session's cache is a [*Cache] configured by SessionOptions: its
+// element type ([KVType]: f32, f16, bf16, fp8 E4M3, ggml's Q8_0 and Q4_0
+// with llama.cpp's -ctk/-ctv semantics, or KIVI's int4 and int2, with
+// different types for keys and values through [KVPair]), an eviction
+// [KVPolicy] with a budget (StreamingLLM, H2O, SnapKV, TOVA; evicted
+// positions disappear, kept keys keep their RoPE rotation), a float32
+// window of the newest positions (KIVI's residual), pages of positions
+// allocated as the cache fills, and prefix sharing between sessions
+// through a [PrefixCache] (a radix tree of pages, reference-counted, LRU,
+// with a disk tier). Attention reads the stored rows directly with the
+// fused kernels of package kernels (RowDots, RowDotsAffine,
+// RowWeightedSum): no float32 copy of the cache is made. Package kveval
+// measures each configuration's memory, speed and quality; results for
+// books5M are in docs/KV.md.
+//
 // # Hooks and experiments
 //
 // [Hooks].OnLinearInput sees the input of every linear layer (for
@@ -54,5 +71,16 @@
 // dimensions, dense types without a float kernel (F8, integers) and rope
 // scaling other than none, linear and llama3. A Session holds at most its
 // context length of positions (ErrContextFull past it) and rejects token
-// ids outside the vocabulary. KV caches are limited to 2^34 floats.
+// ids outside the vocabulary. NewKVCache's caches are limited to 2^34
+// floats. Session options are checked when the session is made, with an
+// error naming the option: block and KIVI cache types need head_dim to be
+// a multiple of 32; a policy needs a budget in [1, context] (and a budget
+// needs a policy); StreamingLLM's sinks, H2O's recent share and SnapKV's
+// window must leave room in the budget; KIVI types, residual windows and
+// prefix caches cannot be combined with eviction; KIVI pages hold whole
+// key groups; page size and group are at most 65536. A PrefixCache only
+// accepts sessions of the model and cache layout its pages were made
+// with, and reads page files only if their size, magic, checksum, model
+// and layout hash, page size and tokens all match (others are ignored and
+// counted).
 package model

@@ -136,3 +136,81 @@ func TestKVBadOptions(t *testing.T) {
 	}
 	_ = errors.New
 }
+
+// TestKeyBasis calibrates low-rank key bases on one part of pg98 and
+// evaluates another: with the full rank the basis is only a rotation
+// (logits as with the plain cache, to float32 rounding); lower ranks keep
+// less of the keys' energy and diverge more; block key types need a rank
+// that is a multiple of 32.
+func TestKeyBasis(t *testing.T) {
+	m, ids := bookTokens(t, 512)
+	calib, test := ids[:256], ids[256:]
+	test[0] = 1
+	ref, err := m.NewSession(256).PrefillAll(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := -1.0
+	for _, rank := range []int{64, 48, 32} {
+		kb, err := model.CalibrateKeyBasis(m, calib, 256, rank)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := m.NewSessionWith(model.SessionOptions{Context: 256, KVOptions: model.KVOptions{KeyBasis: kb}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.PrefillAll(test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean, _ := klds(ref, got, m.Config.VocabSize)
+		var energy float64
+		for _, e := range kb.Energy {
+			energy += e / float64(len(kb.Energy))
+		}
+		t.Logf("key rank %d: energy kept %.4f, KLD %.2e, %.0f bytes/token", rank, energy, mean, s.Cache().(*model.Cache).BytesPerToken())
+		if rank == 64 && (mean > 1e-7 || energy < 0.999999) {
+			t.Errorf("full rank: KLD %.3g, energy %.6f; want a rotation", mean, energy)
+		}
+		if mean < prev {
+			t.Errorf("rank %d: KLD %.3g below the higher rank's %.3g", rank, mean, prev)
+		}
+		prev = mean
+	}
+	kb, _ := model.CalibrateKeyBasis(m, calib, 256, 48)
+	if _, err := m.NewSessionWith(model.SessionOptions{KV: model.KVQ8_0, KVOptions: model.KVOptions{KeyBasis: kb}}); err == nil || !strings.Contains(err.Error(), "rank") {
+		t.Errorf("q8_0 keys of rank 48: err = %v", err)
+	}
+	kb.Heads = 3
+	if _, err := m.NewSessionWith(model.SessionOptions{KVOptions: model.KVOptions{KeyBasis: kb}}); err == nil {
+		t.Error("a key basis of the wrong shape was accepted")
+	}
+	if _, err := model.CalibrateKeyBasis(m, calib, 256, 65); err == nil {
+		t.Error("rank 65 > head_dim accepted")
+	}
+}
+
+// TestCustomCache checks the attention path for caches a caller supplies
+// (NewKVCache's random-access F16 cache): the same logits as the built-in
+// F16 cache, whose kernels read the half floats directly.
+func TestCustomCache(t *testing.T) {
+	m, ids := bookTokens(t, 64)
+	c, err := model.NewKVCache(model.KVF16, m.Config.BlockCount, m.Config.HeadCountKV*m.Config.HeadDim, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom, _ := m.NewSessionWith(model.SessionOptions{Cache: c})
+	builtin, _ := m.NewSessionWith(model.SessionOptions{Context: 64, KV: model.KVF16})
+	a, err := custom.PrefillAll(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := builtin.PrefillAll(ids)
+	if d := maxAbsDiff(a, b); d > 1e-4 {
+		t.Errorf("custom F16 cache vs built-in: max |Δlogit| %.3g", d)
+	}
+	if _, ok := custom.Cache().(*model.Cache); ok {
+		t.Error("the custom cache was replaced")
+	}
+}

@@ -5,13 +5,11 @@ import (
 	"sort"
 
 	"github.com/lmc-project/lmc/kernels"
-	"github.com/lmc-project/lmc/tensor"
 )
 
 // attnScratch is one worker's buffers.
 type attnScratch struct {
-	sc, tmp, qs []float32
-	bias        []float32
+	sc, qp []float32
 }
 
 func grow(b []float32, n int) []float32 {
@@ -55,13 +53,13 @@ func (c *Cache) attend(l int, q, att []float32, n, qdim, group int) {
 					// One query token: every head of the group in one pass.
 					t, np := t0, old+t0+1
 					ws.sc = grow(ws.sc, group*np)
-					c.scores(s, ws, ws.sc, np, q[t*qdim+g*group*hd:], hd, group, np)
+					c.scores(s, ws.sc, np, q[t*qdim+g*group*hd:], hd, group, np, ws)
 					for j := 0; j < group; j++ {
 						row := ws.sc[j*np : (j+1)*np]
 						kernels.Softmax(row, scale)
 						c.record(st, row, t, n, j, group)
 						h := g*group + j
-						c.values(s, ws, row, att[t*qdim+h*hd:t*qdim+(h+1)*hd])
+						c.values(s, row, att[t*qdim+h*hd:t*qdim+(h+1)*hd])
 					}
 					continue
 				}
@@ -69,12 +67,12 @@ func (c *Cache) attend(l int, q, att []float32, n, qdim, group int) {
 				ws.sc = grow(ws.sc, (t1-t0)*np)
 				for j := 0; j < group; j++ {
 					h := g*group + j
-					c.scores(s, ws, ws.sc, np, q[t0*qdim+h*hd:], qdim, t1-t0, np)
+					c.scores(s, ws.sc, np, q[t0*qdim+h*hd:], qdim, t1-t0, np, ws)
 					for t := t0; t < t1; t++ {
 						row := ws.sc[(t-t0)*np : (t-t0)*np+old+t+1]
 						kernels.Softmax(row, scale)
 						c.record(st, row, t, n, j, group)
-						c.values(s, ws, row, att[t*qdim+h*hd:t*qdim+(h+1)*hd])
+						c.values(s, row, att[t*qdim+h*hd:t*qdim+(h+1)*hd])
 					}
 				}
 			}
@@ -91,10 +89,19 @@ func (c *Cache) attend(l int, q, att []float32, n, qdim, group int) {
 }
 
 // scores sets dst[t*ld + j] = q_t · key_j for the first upto slots of
-// stream s and nq queries at q (stride qStride).
-func (c *Cache) scores(s int, ws *attnScratch, dst []float32, ld int, q []float32, qStride, nq, upto int) {
+// stream s and nq queries at q (stride qStride). With a key basis, the
+// queries are projected into ws.qp first, unless ws is nil (q is then
+// already projected).
+func (c *Cache) scores(s int, dst []float32, ld int, q []float32, qStride, nq, upto int, ws *attnScratch) {
 	st := &c.st[s]
-	hd := c.L.hd
+	hd := c.kd
+	if c.basis != nil && ws != nil {
+		ws.qp = grow(ws.qp, nq*hd)
+		for t := 0; t < nq; t++ {
+			c.basis.project(s, ws.qp[t*hd:(t+1)*hd], q[t*qStride:])
+		}
+		q, qStride = ws.qp, hd
+	}
 	paged := min(upto, st.nq)
 	for lo := 0; lo < paged; lo += c.P {
 		hi := min(lo+c.P, paged)
@@ -103,30 +110,10 @@ func (c *Cache) scores(s int, ws *attnScratch, dst []float32, ld int, q []float3
 			kernels.RowDots(c.kc.row, dst[lo:], ld, data[c.kOff(s, lo):], c.kRB, hi-lo, q, qStride, nq, hd)
 			continue
 		}
-		// KIVI: key_j[c] = s[c]·code_j[c] + m[c] per group, so
-		// q·key_j = (q∘s)·code_j + q·m.
-		ws.qs = grow(ws.qs, nq*hd)
-		ws.bias = grow(ws.bias, nq)
+		// KIVI: key_j[c] = code_j[c]·s[c] + m[c], s and m per group.
 		for gs := lo; gs < hi; gs += c.G {
-			cnt := min(c.G, hi-gs)
-			par := data[c.parOff(s, gs):]
-			for t := 0; t < nq; t++ {
-				qt := q[t*qStride : t*qStride+hd]
-				qs := ws.qs[t*hd : (t+1)*hd]
-				var bias float32
-				for ch, x := range qt {
-					qs[ch] = x * tensor.F16ToF32(le16(par[4*ch:]))
-					bias += x * tensor.F16ToF32(le16(par[4*ch+2:]))
-				}
-				ws.bias[t] = bias
-			}
-			kernels.RowDots(c.kc.row, dst[gs:], ld, data[c.kOff(s, gs):], c.kRB, cnt, ws.qs, hd, nq, hd)
-			for t := 0; t < nq; t++ {
-				row := dst[t*ld+gs : t*ld+gs+cnt]
-				for j := range row {
-					row[j] += ws.bias[t]
-				}
-			}
+			kernels.RowDotsAffine(c.kc.row, dst[gs:], ld, data[c.kOff(s, gs):], c.kRB, min(c.G, hi-gs),
+				data[c.parOff(s, gs):c.parOff(s, gs)+c.kParB], q, qStride, nq, hd)
 		}
 	}
 	if upto > st.nq {
@@ -136,40 +123,28 @@ func (c *Cache) scores(s int, ws *attnScratch, dst []float32, ld int, q []float3
 
 // values sets dst (hd floats) = Σ_j p[j] · value_j over the first len(p)
 // slots of stream s.
-func (c *Cache) values(s int, ws *attnScratch, p, dst []float32) {
+func (c *Cache) values(s int, p, dst []float32) {
 	st := &c.st[s]
-	hd := c.L.hd
 	np := len(p)
-	first := true
-	ws.tmp = grow(ws.tmp, hd)
-	add := func(part []float32) {
-		if first {
-			first = false
-			return
-		}
-		for i, x := range part {
-			dst[i] += x
-		}
-	}
 	paged := min(np, st.nq)
 	for lo := 0; lo < paged; lo += c.P {
 		hi := min(lo+c.P, paged)
-		out := dst
-		if !first {
-			out = ws.tmp
+		rows := c.pages[lo/c.P].data[c.vOff(s, lo):]
+		if lo == 0 {
+			kernels.RowWeightedSum(c.vc.row, dst, rows, c.vRB, p[lo:hi])
+		} else {
+			kernels.RowWeightedSumAdd(c.vc.row, dst, rows, c.vRB, p[lo:hi])
 		}
-		kernels.RowWeightedSum(c.vc.row, out, c.pages[lo/c.P].data[c.vOff(s, lo):], c.vRB, p[lo:hi])
-		add(out)
 	}
 	if np > st.nq {
-		out := dst
-		if !first {
-			out = ws.tmp
+		res := f32bytes(st.resV)
+		if paged == 0 {
+			kernels.RowWeightedSum(kernels.RowF32, dst, res, 4*c.L.hd, p[st.nq:np])
+		} else {
+			kernels.RowWeightedSumAdd(kernels.RowF32, dst, res, 4*c.L.hd, p[st.nq:np])
 		}
-		kernels.WeightedSum(out, st.resV, hd, p[st.nq:np])
-		add(out)
 	}
-	if first {
+	if np == 0 {
 		clear(dst)
 	}
 }
@@ -178,7 +153,7 @@ func (c *Cache) values(s int, ws *attnScratch, p, dst []float32) {
 // pass of n tokens, head j of group).
 func (c *Cache) record(st *stream, row []float32, t, n, j, group int) {
 	switch c.L.opt.Policy {
-	case KVH2O:
+	case KVH2O, KVMerge:
 		for i, p := range row {
 			st.score[i] += p
 		}
@@ -217,9 +192,12 @@ func (c *Cache) evict(s int) {
 		return
 	}
 	before := st.n
-	c.removeSlots(s, c.victims(st, over), o.Policy == KVSnapKV)
+	drop := c.victims(st, over)
+	if o.Policy == KVMerge {
+		c.merge(s, drop)
+	}
+	c.removeSlots(s, drop, o.Policy == KVSnapKV)
 	c.stats.Evicted += int64(before - st.n)
-	c.evicted = true
 	if o.Policy == KVSnapKV {
 		clear(st.score[:st.n])
 	}
@@ -235,12 +213,12 @@ func (c *Cache) victims(st *stream, over int) []bool {
 	case KVStreaming:
 		// Oldest first, sinks excepted.
 		idx = pickLowest(n, over, func(i int) bool { return int(st.pos[i]) >= o.Sinks }, byPos)
-	case KVH2O, KVTOVA:
+	case KVH2O, KVTOVA, KVMerge:
 		// Lowest score first (older on ties); H2O protects its recent
 		// window, which always holds the newest positions (they are never
 		// dropped while in it).
 		cut := int32(math.MaxInt32)
-		if o.Policy == KVH2O {
+		if o.Policy != KVTOVA {
 			newest := int32(0)
 			for _, p := range st.pos[:n] {
 				newest = max(newest, p)
@@ -348,4 +326,53 @@ func (c *Cache) removeSlots(s int, drop []bool, keepOrder bool) {
 	}
 	st.n, st.nq = k, k
 	st.pos, st.score = st.pos[:k], st.score[:k]
+	if st.norm != nil {
+		st.norm = st.norm[:k]
+	}
+}
+
+// merge folds each marked slot of stream s into the kept slot whose key is
+// most similar (cosine), averaging keys and values weighted by their
+// accumulated attention (a slot that absorbed others weighs their sum).
+func (c *Cache) merge(s int, drop []bool) {
+	st := &c.st[s]
+	hd, kd := c.L.hd, c.kd
+	kv, vv := make([]float32, kd), make([]float32, hd)
+	kt, vt := make([]float32, kd), make([]float32, hd)
+	sim := make([]float32, st.n)
+	for i := 0; i < st.n; i++ {
+		if !drop[i] {
+			continue
+		}
+		c.decodeStored(s, i, kv, vv)
+		c.scores(s, sim, st.n, kv, kd, 1, st.n, nil)
+		best, bestCos := -1, float32(math.Inf(-1))
+		for j := 0; j < st.n; j++ {
+			if drop[j] {
+				continue
+			}
+			if cos := sim[j] / (st.norm[i]*st.norm[j] + 1e-30); cos > bestCos {
+				best, bestCos = j, cos
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		c.decodeStored(s, best, kt, vt)
+		wi, wj := st.score[i]+1e-6, st.score[best]+1e-6
+		var nn float64
+		for ch := range kt {
+			kt[ch] = (wi*kv[ch] + wj*kt[ch]) / (wi + wj)
+			nn += float64(kt[ch]) * float64(kt[ch])
+		}
+		for ch := range vt {
+			vt[ch] = (wi*vv[ch] + wj*vt[ch]) / (wi + wj)
+		}
+		p := c.writablePage(best)
+		c.kc.encode(p.data[c.kOff(s, best):c.kOff(s, best)+c.kRB], kt)
+		c.vc.encode(p.data[c.vOff(s, best):c.vOff(s, best)+c.vRB], vt)
+		st.score[best] += st.score[i]
+		st.norm[best] = float32(math.Sqrt(nn))
+		c.stats.Merged++
+	}
 }

@@ -30,10 +30,15 @@ const (
 	// KVTOVA is Token Omission Via Attention (Oren et al. 2024): drop the
 	// position the newest query attends to least.
 	KVTOVA
+	// KVMerge is token merging: H2O's choice of positions to drop, but
+	// each is merged into the kept position whose key is most similar
+	// (cosine), keys and values averaged with their accumulated attention
+	// as weights (as CaM and D2O do), instead of being discarded.
+	KVMerge
 	numKVPolicies
 )
 
-var kvPolicyNames = [numKVPolicies]string{"none", "streaming", "h2o", "snapkv", "tova"}
+var kvPolicyNames = [numKVPolicies]string{"none", "streaming", "h2o", "snapkv", "tova", "merge"}
 
 func (p KVPolicy) String() string {
 	if p >= 0 && p < numKVPolicies {
@@ -46,7 +51,7 @@ func (p KVPolicy) String() string {
 func KVPolicyNames() []string { return append([]string(nil), kvPolicyNames[:]...) }
 
 // ParseKVPolicy parses none (also full), streaming (also streamingllm,
-// sink), h2o, snapkv or tova, ignoring case.
+// sink), h2o, snapkv, tova or merge, ignoring case.
 func ParseKVPolicy(s string) (KVPolicy, error) {
 	switch strings.ToLower(s) {
 	case "", "full", "keepall":
@@ -92,12 +97,15 @@ type KVOptions struct {
 	// 32 for the int4/int2 types, 0 for the others. With KIVI keys the
 	// window holds Residual to Residual+Group−1 positions.
 	Residual int
-	// PageSize is the number of positions per page (default 64): the
-	// unit of allocation and of prefix sharing.
+	// PageSize is the number of positions per page (default 64, 16 with
+	// a policy): the unit of allocation and of prefix sharing.
 	PageSize int
 	// Prefix, when not nil, shares pages of common prompt prefixes
 	// between sessions (see [PrefixCache]).
 	Prefix *PrefixCache
+	// KeyBasis, when not nil, stores keys projected on a low-rank basis
+	// (see [KeyBasis] and [CalibrateKeyBasis]).
+	KeyBasis *KeyBasis
 }
 
 // kvLayout is a validated cache configuration.
@@ -118,11 +126,22 @@ func resolveKV(layers, heads, hd, ctx, batch int, t KVType, o KVOptions) (*kvLay
 		return nil, fmt.Errorf("model: unknown KV cache type %v", t)
 	}
 	L := &kvLayout{layers: layers, heads: heads, hd: hd, ctx: ctx, batch: batch, k: t.K(), v: t.V(), opt: o}
+	kd := hd
+	if o.KeyBasis != nil {
+		if err := o.KeyBasis.check(layers, heads, hd); err != nil {
+			return nil, err
+		}
+		kd = o.KeyBasis.Rank
+	}
 	for _, x := range []struct {
 		what string
 		t    KVType
-	}{{"key", L.k}, {"value", L.v}} {
-		if x.t >= KVFP8 && hd%32 != 0 {
+		dim  int
+	}{{"key", L.k, kd}, {"value", L.v, hd}} {
+		if x.t >= KVFP8 && x.dim%32 != 0 {
+			if x.dim != hd {
+				return nil, fmt.Errorf("model: key type %v needs the key basis rank to be a multiple of 32, not %d", x.t, x.dim)
+			}
 			return nil, fmt.Errorf("model: %s type %v needs head_dim to be a multiple of 32 (blocks of 32 per head, as in llama.cpp); this model's head_dim is %d: use f32, f16 or bf16", x.what, x.t, hd)
 		}
 	}
@@ -185,6 +204,9 @@ func resolveKV(layers, heads, hd, ctx, batch int, t KVType, o KVOptions) (*kvLay
 	}
 	if L.opt.PageSize == 0 {
 		L.opt.PageSize = 64
+		if o.Policy != KVKeepAll {
+			L.opt.PageSize = 16 // a budget is usually small: allocate finely
+		}
 		if L.k.kivi() && L.opt.Group > 64 {
 			L.opt.PageSize = L.opt.Group
 		}
@@ -195,7 +217,7 @@ func resolveKV(layers, heads, hd, ctx, batch int, t KVType, o KVOptions) (*kvLay
 	if o.Policy == KVStreaming && L.opt.Sinks >= L.budget {
 		return nil, fmt.Errorf("model: StreamingLLM keeps %d sinks, which leaves no room in a budget of %d", L.opt.Sinks, L.budget)
 	}
-	if o.Policy == KVH2O && L.recent() >= L.budget {
+	if (o.Policy == KVH2O || o.Policy == KVMerge) && L.recent() >= L.budget {
 		return nil, fmt.Errorf("model: H2O recent fraction %g protects the whole budget of %d", L.opt.RecentFraction, L.budget)
 	}
 	if o.Policy == KVSnapKV && L.opt.Window >= L.budget {
@@ -211,7 +233,7 @@ func resolveKV(layers, heads, hd, ctx, batch int, t KVType, o KVOptions) (*kvLay
 	if o.Policy != KVKeepAll {
 		extra := batch
 		if o.Policy == KVSnapKV {
-			extra = max(batch, L.opt.Window)
+			extra += L.opt.Window // decoding lets a window accumulate
 		}
 		L.slotCap = min(ctx, L.budget+extra)
 	}

@@ -48,19 +48,24 @@ type Cache struct {
 	npos     int
 	st       []stream // layer*heads + head
 	passN    int      // tokens in the current forward pass
-	evicted  bool
 	scratch  sync.Pool
 	stats    KVStats
 	resScale []float32 // scratch for KIVI keys
+	prefix   *PrefixCache
+	nshared  int       // leading pages registered with the prefix cache
+	kd       int       // floats per stored key: head_dim, or the key basis rank
+	basis    *KeyBasis // low-rank keys, or nil
+	kproj    []float32 // scratch for Put
 }
 
 // stream is one (layer, KV head): its slots, in pages and in the
 // residual window.
 type stream struct {
 	n, nq      int       // slots kept; slots in pages (the rest in the residual)
-	resK, resV []float32 // residual rows, (n−nq) × hd each, oldest first
+	resK, resV []float32 // residual rows, (n−nq) × kd and × hd, oldest first
 	pos        []int32   // position of each slot (policies only)
 	score      []float32 // policy score of each slot
+	norm       []float32 // key norm of each slot (merging only)
 }
 
 // kvPage holds PageSize slots of every stream: per stream, the key rows,
@@ -73,16 +78,22 @@ type kvPage struct {
 // KVStats counts a Cache's activity.
 type KVStats struct {
 	Evicted      int64 // slots dropped by the policy (all layers and heads)
+	Merged       int64 // of those, slots merged into a kept one (KVMerge)
 	ReusedTokens int64 // positions taken from a prefix cache instead of computed
 }
 
 func newCache(L *kvLayout) *Cache {
 	c := &Cache{L: L, kc: codecFor(L.k, true), vc: codecFor(L.v, false), P: L.opt.PageSize, G: L.opt.Group, R: L.opt.Residual}
-	c.kRB = c.kc.row.RowBytes(L.hd)
+	c.kd, c.basis = L.hd, L.opt.KeyBasis
+	if c.basis != nil {
+		c.kd = c.basis.Rank
+		c.kproj = make([]float32, c.kd)
+	}
+	c.kRB = c.kc.row.RowBytes(c.kd)
 	c.vRB = c.vc.row.RowBytes(L.hd)
 	if L.k.kivi() {
-		c.kParB = 4 * L.hd // f16 scale and f16 minimum per channel
-		c.resScale = make([]float32, 2*L.hd)
+		c.kParB = 4 * c.kd // f16 scale and f16 minimum per channel
+		c.resScale = make([]float32, 2*c.kd)
 	}
 	c.regionB = c.P*(c.kRB+c.vRB) + c.P/c.G*c.kParB
 	c.pageB = c.regionB * L.layers * L.heads
@@ -91,6 +102,9 @@ func newCache(L *kvLayout) *Cache {
 		for i := range c.st {
 			c.st[i].pos = make([]int32, 0, L.slotCap)
 			c.st[i].score = make([]float32, 0, L.slotCap)
+			if L.opt.Policy == KVMerge {
+				c.st[i].norm = make([]float32, 0, L.slotCap)
+			}
 		}
 	}
 	return c
@@ -129,6 +143,18 @@ func (c *Cache) Bytes() int64 {
 		b += int64(4 * (cap(c.st[i].resK) + cap(c.st[i].resV) + cap(c.st[i].score) + cap(c.st[i].pos)))
 	}
 	return b
+}
+
+// SharedPages is the number of the cache's pages it shares through a
+// prefix cache (read-only, held by reference).
+func (c *Cache) SharedPages() int {
+	k := 0
+	for _, p := range c.pages {
+		if p != nil && p.node != nil {
+			k++
+		}
+	}
+	return k
 }
 
 // Slots returns the positions a layer's KV head keeps, in slot order.
@@ -202,6 +228,10 @@ func (c *Cache) Put(layer, pos int, k, v []float32) {
 		for t := 0; t < n; t++ {
 			kr := k[t*dim+h*hd : t*dim+(h+1)*hd]
 			vr := v[t*dim+h*hd : t*dim+(h+1)*hd]
+			if c.basis != nil {
+				c.basis.project(s, c.kproj, kr)
+				kr = c.kproj
+			}
 			if c.R > 0 {
 				st.resK = append(st.resK, kr...)
 				st.resV = append(st.resV, vr...)
@@ -216,6 +246,13 @@ func (c *Cache) Put(layer, pos int, k, v []float32) {
 				st.pos = append(st.pos, int32(pos+t))
 				st.score = append(st.score, 0)
 			}
+			if st.norm != nil {
+				var nn float64
+				for _, x := range kr {
+					nn += float64(x) * float64(x)
+				}
+				st.norm = append(st.norm, float32(math.Sqrt(nn)))
+			}
 		}
 	}
 }
@@ -226,30 +263,30 @@ func (c *Cache) Put(layer, pos int, k, v []float32) {
 // quantized afterwards), so a pass of n tokens holds up to R+G−1+n.
 func (c *Cache) flush(s int) {
 	st := &c.st[s]
-	hd, u := c.L.hd, c.L.flushUnit()
+	hd, kd, u := c.L.hd, c.kd, c.L.flushUnit()
 	for st.n-st.nq >= c.R+u {
 		p := c.writablePage(st.nq)
 		if c.L.k.kivi() {
-			c.quantizeKeyGroup(p, s, st.nq, st.resK[:u*hd])
+			c.quantizeKeyGroup(p, s, st.nq, st.resK[:u*kd])
 		}
 		for t := 0; t < u; t++ {
 			slot := st.nq + t
 			if !c.L.k.kivi() {
-				c.kc.encode(p.data[c.kOff(s, slot):c.kOff(s, slot)+c.kRB], st.resK[t*hd:(t+1)*hd])
+				c.kc.encode(p.data[c.kOff(s, slot):c.kOff(s, slot)+c.kRB], st.resK[t*kd:(t+1)*kd])
 			}
 			c.vc.encode(p.data[c.vOff(s, slot):c.vOff(s, slot)+c.vRB], st.resV[t*hd:(t+1)*hd])
 		}
 		st.nq += u
-		st.resK = append(st.resK[:0], st.resK[u*hd:]...)
+		st.resK = append(st.resK[:0], st.resK[u*kd:]...)
 		st.resV = append(st.resV[:0], st.resV[u*hd:]...)
 	}
 }
 
-// quantizeKeyGroup stores the G key rows x (G × hd, positions slot…) as
+// quantizeKeyGroup stores the G key rows x (G × kd, positions slot…) as
 // KIVI codes with one scale and minimum per channel (f16), codes
 // round((x − m)/s) in [0, 2^bits − 1].
 func (c *Cache) quantizeKeyGroup(p *kvPage, s, slot int, x []float32) {
-	hd, G := c.L.hd, c.G
+	hd, G := c.kd, c.G
 	levels := float32(int(1)<<c.L.k.bits() - 1)
 	par := p.data[c.parOff(s, slot) : c.parOff(s, slot)+c.kParB]
 	sc, mn := c.resScale[:hd], c.resScale[hd:]
@@ -264,8 +301,8 @@ func (c *Cache) quantizeKeyGroup(p *kvPage, s, slot int, x []float32) {
 		}
 		d := tensor.F32ToF16((hi - lo) / levels)
 		m := tensor.F32ToF16(lo)
-		put16(par[4*ch:], d)
-		put16(par[4*ch+2:], m)
+		put16(par[kiviScaleOff(ch):], d)
+		put16(par[kiviScaleOff(ch)+64:], m)
 		sc[ch], mn[ch] = tensor.F16ToF32(d), tensor.F16ToF32(m)
 	}
 	for t := 0; t < G; t++ {
@@ -281,6 +318,11 @@ func (c *Cache) quantizeKeyGroup(p *kvPage, s, slot int, x []float32) {
 		}
 	}
 }
+
+// kiviScaleOff is the byte offset of channel ch's scale among a group's
+// KIVI parameters: per block of 32 channels, 32 f16 scales then 32 f16
+// minimums (kernels.RowDotsAffine's layout).
+func kiviScaleOff(ch int) int { return 128*(ch/32) + 2*(ch%32) }
 
 // setCode writes code q of element i into a U4 or U2 row.
 func setCode(row []byte, bits, i, q int) {
@@ -326,8 +368,10 @@ func (c *Cache) SetLen(n int) {
 			if st.pos != nil {
 				st.pos, st.score = st.pos[:0], st.score[:0]
 			}
+			if st.norm != nil {
+				st.norm = st.norm[:0]
+			}
 		}
-		c.evicted = false
 		return
 	}
 	maxSlots := 0
@@ -335,6 +379,7 @@ func (c *Cache) SetLen(n int) {
 		c.truncateStream(s, n)
 		maxSlots = max(maxSlots, c.st[s].n)
 	}
+	c.nshared = min(c.nshared, n/c.P)
 	keep := (maxSlots + c.P - 1) / c.P
 	for i := keep; i < len(c.pages); i++ {
 		c.releasePage(i)
@@ -360,10 +405,13 @@ func (c *Cache) truncateStream(s, n int) {
 		}
 		st.n, st.nq = j, j
 		st.pos, st.score = st.pos[:j], st.score[:j]
+		if st.norm != nil {
+			st.norm = st.norm[:j]
+		}
 		return
 	}
 	if n >= st.nq {
-		st.resK, st.resV = st.resK[:(n-st.nq)*hd], st.resV[:(n-st.nq)*hd]
+		st.resK, st.resV = st.resK[:(n-st.nq)*c.kd], st.resV[:(n-st.nq)*hd]
 		st.n = n
 		return
 	}
@@ -378,8 +426,8 @@ func (c *Cache) truncateStream(s, n int) {
 		nq = n
 	}
 	for slot := nq; slot < n; slot++ {
-		k, v := make([]float32, hd), make([]float32, hd)
-		c.decodeSlot(s, slot, k, v)
+		k, v := make([]float32, c.kd), make([]float32, hd)
+		c.decodeStored(s, slot, k, v)
 		st.resK = append(st.resK, k...)
 		st.resV = append(st.resV, v...)
 	}
@@ -396,15 +444,32 @@ func (c *Cache) moveSlot(s, from, to int) {
 	if st.pos != nil {
 		st.pos[to], st.score[to] = st.pos[from], st.score[from]
 	}
+	if st.norm != nil {
+		st.norm[to] = st.norm[from]
+	}
 }
 
-// decodeSlot converts the key and value of one slot to float32.
+// decodeSlot converts the key and value of one slot to float32 (head_dim
+// each; a low-rank key is lifted back).
 func (c *Cache) decodeSlot(s, slot int, k, v []float32) {
+	if c.basis == nil {
+		c.decodeStored(s, slot, k, v)
+		return
+	}
+	kp := make([]float32, c.kd)
+	c.decodeStored(s, slot, kp, v)
+	c.basis.lift(s, k, kp)
+}
+
+// decodeStored converts one slot to float32 as stored: k holds kd floats
+// (the projected key with a key basis), v head_dim.
+func (c *Cache) decodeStored(s, slot int, k, v []float32) {
 	st := &c.st[s]
-	hd := c.L.hd
+	hd, kd := c.L.hd, c.kd
+	k = k[:kd]
 	if slot >= st.nq {
 		r := slot - st.nq
-		copy(k, st.resK[r*hd:(r+1)*hd])
+		copy(k, st.resK[r*kd:(r+1)*kd])
 		copy(v, st.resV[r*hd:(r+1)*hd])
 		return
 	}
@@ -413,7 +478,8 @@ func (c *Cache) decodeSlot(s, slot int, k, v []float32) {
 	if c.L.k.kivi() {
 		par := p.data[c.parOff(s, slot):]
 		for ch := range k {
-			k[ch] = k[ch]*tensor.F16ToF32(le16(par[4*ch:])) + tensor.F16ToF32(le16(par[4*ch+2:]))
+			o := kiviScaleOff(ch)
+			k[ch] = k[ch]*tensor.F16ToF32(le16(par[o:])) + tensor.F16ToF32(le16(par[o+64:]))
 		}
 	}
 	kernels.DecodeRow(c.vc.row, v, p.data[c.vOff(s, slot):c.vOff(s, slot)+c.vRB])

@@ -137,7 +137,7 @@ func codecFor(t KVType, key bool) rowCodec {
 		return rowCodec{kernels.RowBF16, func(dst []byte, src []float32) { tensor.F32ToBF16Slice(u16s(dst, len(src)), src) }}
 	case KVFP8:
 		return rowCodec{kernels.RowE4M3, func(dst []byte, src []float32) {
-			for i, v := range src {
+			for i, v := range sanitize(src) {
 				dst[i] = tensor.F32ToF8E4M3Sat(v)
 			}
 		}}

@@ -48,6 +48,8 @@ type Session struct {
 	cos, sin                      []float32
 	logits, allBuf                []float32
 	scratch                       sync.Pool // *[]float32 attention scores
+	prefix                        *PrefixCache
+	hist                          []int32 // tokens of every position (with a prefix cache)
 }
 
 // NewSession returns a Session with a float32 KV cache of ctxLen positions
@@ -97,6 +99,9 @@ func (m *Model) NewSessionWith(o SessionOptions) (*Session, error) {
 	qdim := c.HeadCount * c.HeadDim
 	dim := c.EmbeddingLength
 	s := &Session{m: m, cache: cache, ctx: cache.Cap(), batch: b}
+	if o.Cache == nil {
+		s.prefix = o.Prefix
+	}
 	s.x = make([]float32, b*dim)
 	s.xb = make([]float32, b*dim)
 	s.q = make([]float32, b*qdim)
@@ -120,8 +125,14 @@ func (s *Session) Context() int { return s.ctx }
 // Cache returns the session's KV cache.
 func (s *Session) Cache() KVCache { return s.cache }
 
-// Reset forgets every position.
+// Reset forgets every position (and releases the pages it shares through
+// a prefix cache).
 func (s *Session) Reset() { s.Truncate(0) }
+
+// Close releases the session's hold on shared prefix-cache pages; the
+// session must not be used afterwards. Sessions without a prefix cache
+// need no Close.
+func (s *Session) Close() { s.Truncate(0) }
 
 // Truncate forgets positions n and later (n ≤ Pos), so that evaluation can
 // continue from position n.
@@ -131,6 +142,9 @@ func (s *Session) Truncate(n int) {
 	}
 	s.pos = n
 	s.cache.SetLen(n)
+	if s.prefix != nil {
+		s.hist = s.hist[:n]
+	}
 }
 
 func (s *Session) check(tokens []int) error {
@@ -152,9 +166,22 @@ func (s *Session) check(tokens []int) error {
 // Prefill evaluates tokens (in batches) after the positions already in the
 // session and returns the logits that predict the next token. The slice is
 // the session's and is overwritten by the next call.
+//
+// With a prefix cache (SessionOptions.Prefix), a prompt evaluated from
+// position 0 first reuses the longest chain of cached pages that match
+// all its tokens but the last, and computes only the rest.
 func (s *Session) Prefill(tokens []int) ([]float32, error) {
 	if err := s.check(tokens); err != nil {
 		return nil, err
+	}
+	if s.prefix != nil && s.pos == 0 && len(tokens) > 1 {
+		t32 := toInt32(tokens[:len(tokens)-1])
+		if path := s.prefix.match(t32); len(path) > 0 {
+			n := s.cache.(*Cache).attach(path)
+			s.pos = n
+			s.hist = append(s.hist[:0], t32[:n]...)
+			tokens = tokens[n:]
+		}
 	}
 	for i := 0; i < len(tokens); i += s.batch {
 		chunk := tokens[i:min(i+s.batch, len(tokens))]
@@ -299,6 +326,12 @@ func (s *Session) forward(tokens []int, out []float32, all bool) {
 	}
 	s.pos = start + n
 	s.cache.SetLen(s.pos)
+	if s.prefix != nil {
+		for _, t := range tokens {
+			s.hist = append(s.hist, int32(t))
+		}
+		s.cache.(*Cache).register(s.hist)
+	}
 	if out == nil {
 		return
 	}

@@ -16,11 +16,11 @@ import (
 // Calibration inputs of one block: the Hessians of the four distinct
 // linear inputs (q, k and v share one; gate and up share one).
 const (
-	inAttn = iota // attn_norm output: attn_q, attn_k, attn_v
-	inAttnOut     // attention output: attn_output
-	inFFN         // ffn_norm output: ffn_gate, ffn_up
-	inDown        // SwiGLU output: ffn_down
-	inOutput      // output_norm output: output.weight (layer -1)
+	inAttn    = iota // attn_norm output: attn_q, attn_k, attn_v
+	inAttnOut        // attention output: attn_output
+	inFFN            // ffn_norm output: ffn_gate, ffn_up
+	inDown           // SwiGLU output: ffn_down
+	inOutput         // output_norm output: output.weight (layer -1)
 	nInputs
 )
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/lmc-project/lmc/hfquant/spec"
-	"github.com/lmc-project/lmc/kernels"
 	"github.com/lmc-project/lmc/model"
 )
 
@@ -89,18 +88,6 @@ func (rs *runState) restore(lq *layerQuantizer, l int) error {
 			return err
 		}
 		rows, cols := int(p.Shape[0]), int(p.Shape[1])
-		if rs.o.Method != MethodAWQ {
-			if p.Type.Quantized() {
-				mx, err := kernels.New(p.Type, data, rows, cols)
-				if err != nil {
-					return err
-				}
-				if err := lq.mm.ReplaceWeight(name, mx); err != nil {
-					return err
-				}
-				continue
-			}
-		}
 		deq := make([]float32, rows*cols)
 		if err := decodeRows(deq, data, p.Type); err != nil {
 			return err

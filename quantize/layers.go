@@ -11,7 +11,6 @@ import (
 
 	"github.com/lmc-project/lmc/gguf"
 	"github.com/lmc-project/lmc/hfquant/spec"
-	"github.com/lmc-project/lmc/kernels"
 	"github.com/lmc-project/lmc/model"
 	"github.com/lmc-project/lmc/quant"
 	"github.com/lmc-project/lmc/quant/awq"
@@ -40,11 +39,12 @@ type layerQuantizer struct {
 	// done reports a tensor already stored (a resumed run).
 	done func(name string) bool
 	// restore reinstalls a stored block in the engine (resume).
-	restore func(l int) error
-	extra   map[string]string // AWQ scales, kept for resuming
-	log     func(string)
-	calibS  float64
-	onLayer func(l int)
+	restore  func(l int) error
+	extra    map[string]string // AWQ scales, kept for resuming
+	log      func(string)
+	calibS   float64
+	onLayer  func(l int)
+	layerNow int
 }
 
 // readF32 returns a source tensor as float32.
@@ -106,6 +106,23 @@ func (lq *layerQuantizer) block(l int) error {
 	cs := time.Now()
 	switch lq.o.Method {
 	case MethodGPTQ:
+		if lq.o.GPTQ.OnePass {
+			hs, err := lq.cr.collect(lq.ctx, l, inAttn, inDown)
+			if err != nil {
+				return err
+			}
+			lq.calibS += since(cs)
+			for _, group := range [][]int{{0, 1, 2}, {3}, {4, 5}, {6}} {
+				var gl []*linear
+				for _, i := range group {
+					gl = append(gl, ls[i])
+				}
+				if err := lq.gptqGroup(gl, hs[gl[0].in]); err != nil {
+					return err
+				}
+			}
+			break
+		}
 		// True-sequential: each input is collected after the linears
 		// before it in the block were quantized and installed.
 		for _, group := range [][]int{{0, 1, 2}, {3}, {4, 5}, {6}} {
@@ -238,16 +255,10 @@ func (lq *layerQuantizer) finish(li *linear, data []byte, q *spec.Quantized, deq
 			}
 		}
 	}
-	var err error
-	if data != nil && li.colScale == nil && li.rowScale == nil && li.p.Type.Quantized() {
-		var mx kernels.Matrix
-		if mx, err = kernels.New(li.p.Type, data, li.rows, li.cols); err == nil {
-			err = lq.mm.ReplaceWeight(li.p.Name, mx)
-		}
-	} else {
-		err = lq.mm.ReplaceWeightF32(li.p.Name, eff)
-	}
-	if err != nil {
+	// The engine gets the dequantized weights as float32 (the quantized
+	// function with float activations, and the fast float kernels for the
+	// calibration passes still to come).
+	if err := lq.mm.ReplaceWeightF32(li.p.Name, eff); err != nil {
 		return err
 	}
 	tr := li.p.report()
@@ -336,7 +347,9 @@ func (g denseGrid) Fake(dst, w []float32, rows, cols int, _ []float32) error {
 	return decodeRows(dst[:rows*cols], b, g.t)
 }
 
-func (lq *layerQuantizer) awqOpts() awq.Options { return awq.Options{Grid: lq.o.AWQ.Grid} }
+func (lq *layerQuantizer) awqOpts() awq.Options {
+	return awq.Options{Grid: lq.o.AWQ.Grid, Duo: lq.o.AWQ.Duo}
+}
 
 // awqBlock scales, clips and quantizes a block with AWQ.
 func (lq *layerQuantizer) awqBlock(l int, ls []*linear, hs [nInputs]*gptq.Hessian) error {

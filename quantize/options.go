@@ -97,7 +97,7 @@ type Options struct {
 type Grid struct {
 	Bits      int  // 4 or 8 (default 4)
 	GroupSize int  // columns per scale (default 128; -1: one per row)
-	Sym       bool // symmetric (zero point fixed at 2^(bits-1))
+	Asym      bool // asymmetric (a zero point per group); default symmetric
 }
 
 // GPTQOptions tune GPTQ (see package gptq for the meaning).
@@ -105,12 +105,17 @@ type GPTQOptions struct {
 	Damp      float64 // dampening, fraction of the mean Hessian diagonal (default 0.01)
 	BlockSize int     // lazy-update block (default 128)
 	ActOrder  bool    // desc_act: columns by decreasing Hessian diagonal (integer grids only)
+	// OnePass collects a block's four inputs in one calibration pass
+	// (faster), instead of re-running the block after each group of
+	// linears is quantized (true-sequential, the default, as AutoGPTQ).
+	OnePass bool
 }
 
 // AWQOptions tune AWQ (see package awq).
 type AWQOptions struct {
 	Grid   int  // points of the α grid (default 20)
 	NoClip bool // skip the clipping search
+	Duo    bool // also try AutoAWQ's duo scaling candidates
 }
 
 // Progress reports a run after each tensor.
@@ -147,8 +152,8 @@ type TensorReport struct {
 	// error of the layer's outputs on the calibration text.
 	OutputRelErr float64 `json:"output_rel_err,omitempty"`
 	Note         string  `json:"note,omitempty"`
-	Resumed        bool    `json:"resumed,omitempty"`
-	SHA256         string  `json:"sha256,omitempty"`
+	Resumed      bool    `json:"resumed,omitempty"`
+	SHA256       string  `json:"sha256,omitempty"`
 }
 
 // Report is the outcome of [Run].

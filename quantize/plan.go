@@ -187,7 +187,7 @@ func srcType(t *modelfile.Tensor) gguf.Type {
 // llama.cpp has none (it refuses). It returns the tensors in output order
 // and notes about fallbacks and overrides.
 func Plan(m *modelfile.Model, o *Options) ([]*TensorPlan, []string, error) {
-	qm := quantModel(m, o.Pure, o.Imatrix != nil || o.Method != MethodRTN)
+	qm := quantModel(m, o.Pure, o.Imatrix != nil || o.Calib != nil)
 	var out []*TensorPlan
 	var notes []string
 	for _, t := range m.Tensors {

@@ -79,9 +79,6 @@ func Run(ctx context.Context, m *modelfile.Model, out string, o Options) (*Repor
 		}
 	}
 	r.Notes = append(r.Notes, notes...)
-	for _, n := range notes {
-		o.log(n)
-	}
 	plans, err = withRopeFreqs(m, plans)
 	if err != nil {
 		return nil, err

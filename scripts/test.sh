@@ -20,9 +20,11 @@ go vet ./...
 
 echo "== generated assembly is up to date"
 gen=$(mktemp -d)
-(cd kernels && go run ./_gen/gen.go -out "$gen/tile_amd64.s" -decl "$gen/tile_amd64_decl.go")
-cmp -s "$gen/tile_amd64.s" kernels/tile_amd64.s && cmp -s "$gen/tile_amd64_decl.go" kernels/tile_amd64_decl.go ||
-  { echo "kernels: tile_amd64.s is out of date; run go generate ./kernels/" >&2; exit 1; }
+(cd kernels && go run ./_gen/gen.go -out "$gen/tile_amd64.s" -decl "$gen/tile_amd64_decl.go" &&
+  go run ./_kvgen/gen.go -out "$gen/kv_amd64.s" -decl "$gen/kv_amd64_decl.go")
+for f in tile_amd64.s tile_amd64_decl.go kv_amd64.s kv_amd64_decl.go; do
+  cmp -s "$gen/$f" "kernels/$f" || { echo "kernels: $f is out of date; run go generate ./kernels/" >&2; exit 1; }
+done
 (cd quant && go run gen_amd64.go -dir "$gen")
 for f in dotk_amd64.s dequant_amd64.s; do
   cmp -s "$gen/$f" "quant/$f" || { echo "quant: $f is out of date; run go generate ./quant/" >&2; exit 1; }

@@ -77,7 +77,7 @@ func (f *evalFlags) check() (model.KVType, error) {
 func newEvalCmd(s *IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval",
-		Short: "Measure model quality: perplexity, KL divergence against a base model, prompt compression",
+		Short: "Measure model quality: perplexity, KL divergence against a base model, KV-cache and prompt compression",
 		Long: `Eval measures what compression costs. ppl and kld follow llama-perplexity's
 protocol exactly, so their numbers compare directly with llama.cpp's: the
 text is tokenized with BOS first and cut into chunks of --ctx tokens; each
@@ -87,7 +87,7 @@ lmc's agreement with llama.cpp: docs/EVAL.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newEvalPPLCmd(s), newEvalKLDCmd(s), newEvalPromptCmd(s))
+	cmd.AddCommand(newEvalPPLCmd(s), newEvalKLDCmd(s), newEvalKVCmd(s), newEvalPromptCmd(s))
 	return cmd
 }
 
@@ -173,7 +173,9 @@ protocol), and prints llama-perplexity --kl-divergence's statistics: mean
 PPL of both and their ratio, the KL divergence of the model's next-token
 distribution from the base's (mean, median, percentiles, maximum), Δp (the
 change in the probability of the token that came next) and the share of
-positions where both agree on the most likely token.
+positions where both agree on the most likely token. The output has
+llama-perplexity's layout, so the two can be compared line by line; on
+stderr, after each chunk, the running PPL(Q) and mean KLD ([1]10.62/0.0039,…).
 
 The base's log-probabilities can be saved once (--save-base FILE) and
 reused (--base-logits FILE), so comparing many candidates runs the base only

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -33,6 +34,7 @@ const maxDefaultCtx = 4096
 
 func newRunCmd(s *IO) *cobra.Command {
 	o := runOptions{}
+	var kvf *kvFlags
 	cmd := &cobra.Command{
 		Use:   "run MODEL",
 		Short: "Generate text from a prompt on the CPU",
@@ -61,7 +63,7 @@ keeps its beginning-of-sequence token and its last tokens.`,
 			if o.Ctx < 0 || o.Threads < 0 {
 				return usageError("--ctx and --threads must not be negative")
 			}
-			return runRun(s, &o)
+			return runRun(s, &o, kvf)
 		},
 	}
 	f := cmd.Flags()
@@ -76,16 +78,21 @@ keeps its beginning-of-sequence token and its last tokens.`,
 	f.BoolVar(&o.Truncate, "truncate", false, "drop the start of a prompt that does not fit the context")
 	f.BoolVar(&o.IgnoreEOS, "ignore-eos", false, "keep generating after the end-of-sequence token")
 	f.BoolVar(&o.Echo, "echo", true, "print the prompt before the generated text")
-	f.StringVar(&o.KV, "kv", "f32", "KV cache type: f32 or f16")
+	f.StringVar(&o.KV, "kv", "f32", "KV cache type of keys and values: "+strings.Join(model.KVTypeNames(), ", ")+", or K/V (q8_0/f16)")
+	kvf = addKVFlags(cmd)
 	f.StringVar(&o.Tokenizer, "tokenizer", "", "tokenizer file for a llama2.c checkpoint (tok*.bin)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no timings")
 	return cmd
 }
 
-func runRun(s *IO, o *runOptions) error {
+func runRun(s *IO, o *runOptions, kvf *kvFlags) error {
 	kvType, err := model.ParseKVType(o.KV)
 	if err != nil {
-		return usageError("--kv %q: choose f32 or f16", o.KV)
+		return usageError("--kv %q: choose one of %s, or K/V", o.KV, strings.Join(model.KVTypeNames(), ", "))
+	}
+	so, err := kvf.sessionOptions(kvType)
+	if err != nil {
+		return err
 	}
 	if o.Threads > 0 {
 		defer kernels.SetThreads(kernels.SetThreads(o.Threads))
@@ -128,10 +135,12 @@ func runRun(s *IO, o *runOptions) error {
 		ids = truncatePrompt(ids, tok.BOS(), max(1, ctx-max(1, min(o.N, ctx/2))))
 		echo = tok.Decode(ids)
 	}
-	sess, err := m.NewSessionWith(model.SessionOptions{Context: ctx, KV: kvType})
+	so.Context = ctx
+	sess, err := m.NewSessionWith(so)
 	if err != nil {
 		return err
 	}
+	defer sess.Close()
 	seed := o.Seed
 	if seed < 0 {
 		seed = time.Now().UnixNano() & (1<<62 - 1)
@@ -179,6 +188,11 @@ func runRun(s *IO, o *runOptions) error {
 	if out.err != nil {
 		return out.err
 	}
+	if so.Prefix != nil {
+		if err := so.Prefix.Flush(); err != nil {
+			return err
+		}
+	}
 	tGen := time.Since(t1)
 	if o.Echo || gen > 0 {
 		fmt.Fprintln(s.Out)
@@ -189,6 +203,15 @@ func runRun(s *IO, o *runOptions) error {
 			kernels.Threads(), kernels.Implementation())
 		if stop != "" {
 			fmt.Fprintf(s.ErrOut, "; stopped: %s", stop)
+		}
+		if c, ok := sess.Cache().(*model.Cache); ok && (c.Type() != model.KVF32 || so.Policy != model.KVKeepAll || so.Prefix != nil) {
+			fmt.Fprintf(s.ErrOut, "; KV %v, %.0f bytes/token", c.Type(), c.BytesPerToken())
+			if so.Policy != model.KVKeepAll {
+				fmt.Fprintf(s.ErrOut, ", %v keeps %d positions (%d evicted)", so.Policy, c.Budget(), c.Stats().Evicted)
+			}
+			if so.Prefix != nil {
+				fmt.Fprintf(s.ErrOut, ", %d prompt tokens reused from %s", c.Stats().ReusedTokens, kvf.offload)
+			}
 		}
 		if o.Temp > 0 {
 			fmt.Fprintf(s.ErrOut, "; seed %d", seed)

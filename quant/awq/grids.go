@@ -3,8 +3,10 @@ package awq
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/lmc-project/lmc/hfquant/spec"
+	"github.com/lmc-project/lmc/kernels"
 	"github.com/lmc-project/lmc/quant"
 )
 
@@ -67,9 +69,16 @@ func (g GGMLGrid) Fake(dst, w []float32, rows, cols int, imw []float32) error {
 		imw = nil
 	}
 	buf := make([]byte, rows*rb)
-	if err := g.Format.QuantizeRows(buf, w[:rows*cols], cols, imw); err != nil {
-		return err
-	}
-	g.Format.Dequantize(dst[:rows*cols], buf)
-	return nil
+	var first error
+	var mu sync.Mutex
+	kernels.Parallel(rows, 1, func(lo, hi int) {
+		if err := g.Format.QuantizeRows(buf[lo*rb:hi*rb], w[lo*cols:hi*cols], cols, imw); err != nil {
+			mu.Lock()
+			first = err
+			mu.Unlock()
+			return
+		}
+		g.Format.Dequantize(dst[lo*cols:hi*cols], buf[lo*rb:hi*rb])
+	})
+	return first
 }

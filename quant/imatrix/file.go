@@ -307,6 +307,9 @@ func parseLegacy(name string, b []byte, chunkSize int) (*Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !utf8.Valid(ds) {
+		return nil, &FormatError{File: name, Field: "dataset", Msg: "not UTF-8"}
+	}
 	if last >= 0 {
 		m.ChunkCount = int(last)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/lmc-project/lmc/eval"
@@ -32,7 +33,7 @@ func main() {
 	}
 	tok, _ := tokenizer.New(m.Vocab)
 	ft, _ := plan.ParseFileType(*ftS)
-	o := quantize.Options{FileType: ft, Method: quantize.Method(*method), Pure: *pure, NoResume: true, Log: func(s string) { fmt.Fprintln(os.Stderr, s) }}
+	o := quantize.Options{AWQ: quantize.AWQOptions{NoClip: os.Getenv("NOCLIP") != ""}, FileType: ft, Method: quantize.Method(*method), Pure: *pure, NoResume: true, Log: func(s string) { fmt.Fprintln(os.Stderr, s) }}
 	if *calib != "" {
 		t, err := eval.ReadText(*calib, tok)
 		if err != nil {
@@ -45,6 +46,7 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
+	pprof.StopCPUProfile()
 	fmt.Printf("quantized in %.1fs (calib %.1fs), %d bytes, %.3f bpw\n", time.Since(t0).Seconds(), r.CalibSeconds, r.Bytes, r.BPW)
 	base, _ := model.Load(m, model.Options{})
 	qf, err := modelfile.Open(*out, nil)
@@ -61,4 +63,12 @@ func main() {
 		panic(err)
 	}
 	fmt.Printf("%s %s: PPL %.4f (base %.4f) KLD %.6f same-top %.3f%%\n", *ftS, *method, k.PPL.Value, k.BasePPL.Value, k.KLD.Value, 100*k.SameTop.Value)
+}
+
+func init() {
+	if p := os.Getenv("CPUPROF"); p != "" {
+		f, _ := os.Create(p)
+		pprof.StartCPUProfile(f)
+		
+	}
 }
