@@ -289,8 +289,16 @@ func (a Array) String() string {
 	return b.String()
 }
 
+// At returns element i of the array as a Go value (uint8 … float64, bool,
+// string, or Array for nested arrays). It panics if i is out of range.
+func (a Array) At(i int) any { return indexAny(a.V, i) }
+
 func indexAny(s any, i int) any {
 	switch s := s.(type) {
+	case []string:
+		return s[i]
+	case []Array:
+		return s[i]
 	case []uint8:
 		return s[i]
 	case []int8:
