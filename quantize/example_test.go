@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	_ "github.com/lmc-project/lmc/models/lmcmini" // the built-in model
 	"github.com/lmc-project/lmc/modelfile"
+	_ "github.com/lmc-project/lmc/models/lmcmini" // the built-in model
 	"github.com/lmc-project/lmc/plan"
 	"github.com/lmc-project/lmc/quantize"
 )

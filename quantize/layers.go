@@ -453,14 +453,12 @@ func (lq *layerQuantizer) awqBlock(l int, ls []*linear, hs [nInputs]*gptq.Hessia
 		if len(x) != len(fold.div) {
 			return fmt.Errorf("quantize: %s has %d values, AWQ scales %d", fold.name, len(x), len(fold.div))
 		}
-		orig := append([]float32(nil), x...)
 		for i := range x {
 			x[i] /= fold.div[i]
 		}
 		tr := p.report()
 		tr.Method = "awq"
 		tr.Note = "AWQ scales folded in"
-		_ = orig
 		if err := lq.sink(p, nil, nil, x, tr); err != nil {
 			return err
 		}

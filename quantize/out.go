@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -241,5 +240,3 @@ func readState(path string) (*partialState, error) {
 	}
 	return &st, nil
 }
-
-var _ io.Closer = (*os.File)(nil)

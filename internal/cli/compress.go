@@ -16,6 +16,7 @@ import (
 	"github.com/lmc-project/lmc/internal/heldout"
 	"github.com/lmc-project/lmc/kernels"
 	"github.com/lmc-project/lmc/model"
+	"github.com/lmc-project/lmc/model/sample"
 	"github.com/lmc-project/lmc/modelfile"
 	"github.com/lmc-project/lmc/plan"
 	"github.com/lmc-project/lmc/quant/imatrix"
@@ -46,22 +47,25 @@ type CompressRow struct {
 
 // CompressOutput is what `lmc compress --json` prints.
 type CompressOutput struct {
-	Model      string        `json:"model"`
-	Params     int64         `json:"parameters"`
-	Text       string        `json:"text"`
-	TextTokens int           `json:"text_tokens"`
-	Ctx        int           `json:"ctx"`
-	Chunks     int           `json:"chunks"`
-	AllChunks  int           `json:"text_chunks"`
-	Calib      string        `json:"calibration,omitempty"`
-	Threads    int           `json:"threads"`
-	BaseBytes  int64         `json:"base_bytes"`
-	BaseBPW    float64       `json:"base_bits_per_weight"`
-	BasePPL    float64       `json:"base_ppl"`
-	BasePPLErr float64       `json:"base_ppl_err"`
-	BaseTPS    float64       `json:"base_decode_tokens_per_second"`
-	Rows       []CompressRow `json:"rows"`
-	Seconds    float64       `json:"seconds"`
+	Model      string  `json:"model"`
+	Params     int64   `json:"parameters"`
+	Text       string  `json:"text"`
+	TextTokens int     `json:"text_tokens"`
+	Ctx        int     `json:"ctx"`
+	Chunks     int     `json:"chunks"`
+	AllChunks  int     `json:"text_chunks"`
+	Calib      string  `json:"calibration,omitempty"`
+	Threads    int     `json:"threads"`
+	BaseBytes  int64   `json:"base_bytes"`
+	BaseBPW    float64 `json:"base_bits_per_weight"`
+	BasePPL    float64 `json:"base_ppl"`
+	BasePPLErr float64 `json:"base_ppl_err"`
+	BaseTPS    float64 `json:"base_decode_tokens_per_second"`
+	// Sample is the original model's greedy continuation of SamplePrompt.
+	SamplePrompt string        `json:"sample_prompt,omitempty"`
+	Sample       string        `json:"sample,omitempty"`
+	Rows         []CompressRow `json:"rows"`
+	Seconds      float64       `json:"seconds"`
 }
 
 func newCompressCmd(s *IO) *cobra.Command {
@@ -71,6 +75,7 @@ func newCompressCmd(s *IO) *cobra.Command {
 		gridList                                string
 		also                                    []string
 		ctxLen, chunks, gen                     int
+		samplePrompt                            string
 		asJSON, markdown, quiet                 bool
 	)
 	cmd := &cobra.Command{
@@ -199,6 +204,13 @@ GGUF files of the same model (llama.cpp's own quantizations) to the table.`,
 				if out.BaseTPS, err = decodeSpeed(ctx, base, gen); err != nil {
 					return err
 				}
+			}
+			if samplePrompt != "" {
+				out.SamplePrompt = samplePrompt
+				if out.Sample, err = greedySample(base, tok, samplePrompt, 32); err != nil {
+					return err
+				}
+				logf("sample: %s%s", samplePrompt, out.Sample)
 			}
 			// Calibration: one importance matrix for every type.
 			var calibText *eval.Text
@@ -355,6 +367,7 @@ GGUF files of the same model (llama.cpp's own quantizations) to the table.`,
 	fl.IntVarP(&ctxLen, "ctx", "c", 256, "evaluation chunk length in tokens")
 	fl.IntVar(&chunks, "chunks", 32, "evaluate the first N chunks of the text (0: all)")
 	fl.IntVar(&gen, "gen", 64, "decode this many tokens to measure speed (0: skip)")
+	fl.StringVar(&samplePrompt, "sample", "Once upon a time", "show the original model's greedy continuation of this prompt (\"\": none)")
 	fl.StringArrayVar(&also, "also", nil, "another GGUF file of the same model to evaluate (repeatable), e.g. llama.cpp's quantizations")
 	fl.StringVar(&keep, "keep", "", "keep the quantized files in this folder")
 	fl.BoolVar(&asJSON, "json", false, "print the results as JSON")
@@ -444,8 +457,36 @@ func splitCSV(s string) []string {
 	return out
 }
 
+// greedySample continues prompt greedily for n tokens.
+func greedySample(m *model.Model, tok *tokenizer.Tokenizer, prompt string, n int) (string, error) {
+	ids := tok.Encode(prompt, true)
+	s := m.NewSession(len(ids) + n)
+	logits, err := s.Prefill(ids)
+	if err != nil {
+		return "", err
+	}
+	var out []int
+	for len(out) < n {
+		next := sample.Greedy(logits)
+		if next == tok.EOS() {
+			break
+		}
+		out = append(out, next)
+		if len(out) == n {
+			break
+		}
+		if logits, err = s.Decode(next); err != nil {
+			return "", err
+		}
+	}
+	return tok.Decode(out), nil
+}
+
 func printCompress(w io.Writer, o *CompressOutput) {
 	fmt.Fprintf(w, "model %s (%s parameters): text %s, %d of %d chunks × %d tokens\n", o.Model, human(float64(o.Params)), o.Text, o.Chunks, o.AllChunks, o.Ctx)
+	if o.Sample != "" {
+		fmt.Fprintf(w, "sample (original, greedy): %q\n", o.SamplePrompt+o.Sample)
+	}
 	if o.Calib != "" {
 		fmt.Fprintf(w, "calibration text: %s\n", o.Calib)
 	}

@@ -106,7 +106,7 @@ for, so every command can be tried without a download:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})
-	root.AddCommand(newInspectCmd(s), newConvertCmd(s), newPlanCmd(s), newPromptCmd(s), newRunCmd(s), newEvalCmd(s), newBenchCmd(s))
+	root.AddCommand(newInspectCmd(s), newConvertCmd(s), newPlanCmd(s), newPromptCmd(s), newRunCmd(s), newEvalCmd(s), newBenchCmd(s), newQuantizeCmd(s), newImatrixCmd(s), newCompressCmd(s))
 	return root
 }
 

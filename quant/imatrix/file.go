@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -451,14 +450,4 @@ func (m *Matrix) write(path string, enc func(io.Writer) error) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return f.Commit()
-}
-
-// sortedKeys is a helper for deterministic iteration in tests.
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	sort.Strings(k)
-	return k
 }
