@@ -28,10 +28,10 @@ func softmax64(logits []float32) []float64 {
 	return p
 }
 
-// TestAgainstLlamaCpp runs llama.cpp (the judge) on the same prompt tokens
-// and compares, for 8 greedy steps, the generated token and the
-// probability of each of llama.cpp's 20 most likely next tokens: within
-// 1e-3 absolute.
+// TestAgainstLlamaCpp runs llama.cpp (the judge, in float32: F32 KV cache,
+// no flash attention) on the same prompt tokens and compares, for 8 greedy
+// steps, the generated token and the probability of each of llama.cpp's 20
+// most likely next tokens: within 1e-3 absolute (measured 1e-6 for F32).
 func TestAgainstLlamaCpp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping llama.cpp comparison in -short mode")
@@ -42,11 +42,18 @@ func TestAgainstLlamaCpp(t *testing.T) {
 	}{
 		{"models/books5M/books5M-f32.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
 		{"models/stories260K/stories260K.gguf", []int{1, 403, 407, 261, 378}},
+		// llama.cpp's own quantized files: lmc's block kernels against
+		// ggml's. Not yet within 1e-3 and so not listed: q4_k_m (6.7e-3),
+		// pure-q5_1 (4e-3), iq4_xs with assembly (4.5e-3; pure Go 1.1e-6) and
+		// q8_0 in pure Go (2.1e-3; assembly 1.8e-6) — see the issue notes.
+		{"models/books5M/llamacpp/books5M-q6_k.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
+		{"models/books5M/llamacpp/books5M-q4_0.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
+		{"models/books5M/llamacpp/books5M-q2_k.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
 	}
 	for _, c := range cases {
 		t.Run(c.model, func(t *testing.T) {
 			m := load(t, c.model)
-			ans := llamacpp.Run(t, llamacpp.Request{Model: shared.Path(t, c.model), Tokens: c.tokens, NPredict: 8, Probabilities: true, TopProbs: 20, IgnoreEOS: true})
+			ans := llamacpp.Run(t, llamacpp.Request{Model: shared.Path(t, c.model), Tokens: c.tokens, NPredict: 8, Probabilities: true, TopProbs: 20, IgnoreEOS: true}.Exact())
 			if len(ans.Probs) != len(ans.Generated) || len(ans.Generated) == 0 {
 				t.Fatalf("judge returned %d steps of probabilities for %d tokens", len(ans.Probs), len(ans.Generated))
 			}
