@@ -14,6 +14,7 @@ import (
 	"github.com/lmc-project/lmc/gguf"
 	"github.com/lmc-project/lmc/hf"
 	"github.com/lmc-project/lmc/internal/atomicfile"
+	"github.com/lmc-project/lmc/internal/provenance"
 	"github.com/lmc-project/lmc/safetensors"
 	"github.com/lmc-project/lmc/tensor"
 	"github.com/lmc-project/lmc/tokenizer"
@@ -30,6 +31,10 @@ type WriteOptions struct {
 	Progress func(name string, done, total int64)
 	// Force replaces an existing output folder (HF output).
 	Force bool
+	// Written receives the sha256 of each output file that the writer
+	// hashed while writing it (GGUF outputs), so callers need not read
+	// the file again for the provenance manifest.
+	Written []provenance.FileHash
 	// MaxShardBytes splits an HF output into model-0000i-of-0000n
 	// safetensors files of at most this many bytes (0: one file).
 	MaxShardBytes int64
@@ -194,7 +199,10 @@ func WriteGGUF(m *Model, path string, opts *WriteOptions) error {
 		return err
 	}
 	defer out.Abort()
-	w, err := gguf.NewWriter(out, p.KVs, p.Infos, m.Alignment)
+	// The output is hashed as it is written, so that its provenance record
+	// costs no second read of the file.
+	hw := provenance.NewHashWriter(out)
+	w, err := gguf.NewWriter(hw, p.KVs, p.Infos, m.Alignment)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -235,7 +243,11 @@ func WriteGGUF(m *Model, path string, opts *WriteOptions) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return out.Commit()
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	opts.Written = append(opts.Written, hw.Sum(path))
+	return nil
 }
 
 func f32Bytes(v []float32) []byte {

@@ -124,7 +124,9 @@ runs in llama.cpp and ollama as is.`,
 			if man.Inputs, err = provenance.HashPaths(m.Inputs...); err != nil {
 				return err
 			}
-			if man.Outputs, err = provenance.HashPaths(out); err != nil {
+			if len(opts.Written) > 0 {
+				man.Outputs = opts.Written // hashed while writing
+			} else if man.Outputs, err = provenance.HashPaths(out); err != nil {
 				return err
 			}
 			for _, o := range man.Outputs {

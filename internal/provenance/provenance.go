@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -140,4 +141,26 @@ func Read(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &m, nil
+}
+
+// HashWriter passes writes through to W while hashing them.
+type HashWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+// NewHashWriter returns a writer that hashes everything written to w.
+func NewHashWriter(w io.Writer) *HashWriter { return &HashWriter{w: w, h: sha256.New()} }
+
+func (hw *HashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	hw.n += int64(n)
+	return n, err
+}
+
+// Sum describes what was written, under the given path.
+func (hw *HashWriter) Sum(path string) FileHash {
+	return FileHash{Path: path, Bytes: hw.n, SHA256: hex.EncodeToString(hw.h.Sum(nil))}
 }

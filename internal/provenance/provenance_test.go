@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -40,5 +41,16 @@ func TestManifest(t *testing.T) {
 	got, err := Read(p)
 	if err != nil || len(got.Inputs) != 3 || got.Inputs[0].SHA256 != h.SHA256 {
 		t.Fatalf("Read = %+v, %v", got, err)
+	}
+}
+
+func TestHashWriter(t *testing.T) {
+	var buf bytes.Buffer
+	hw := NewHashWriter(&buf)
+	hw.Write([]byte("a"))
+	hw.Write([]byte("bc"))
+	got := hw.Sum("x")
+	if got != HashBytes("x", []byte("abc")) || buf.String() != "abc" {
+		t.Fatalf("HashWriter = %+v, wrote %q", got, buf.String())
 	}
 }
