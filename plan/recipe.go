@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/lmc-project/lmc/gguf"
+	"github.com/lmc-project/lmc/hf"
 )
 
 // FileType is a llama.cpp file type (enum llama_ftype), the value of the GGUF
@@ -298,23 +299,6 @@ func quantizable(name string, shape []int64) bool {
 	return name != "position_embd.weight" && name != "token_types.weight"
 }
 
-// layerOf returns N of "blk.N.", or -1.
-func layerOf(name string) int {
-	rest, ok := strings.CutPrefix(name, "blk.")
-	if !ok {
-		return -1
-	}
-	i := strings.IndexByte(rest, '.')
-	if i <= 0 {
-		return -1
-	}
-	n, err := strconv.Atoi(rest[:i])
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
 func useMoreBits(i, n int) bool { return i < n/8 || i >= 7*n/8 || (i-n/8)%3 == 2 }
 
 // mixType is the body of llama_tensor_get_type before the fallback. The
@@ -324,7 +308,7 @@ func useMoreBits(i, n int) bool { return i < n/8 || i >= 7*n/8 || (i-n/8)%3 == 2
 // name; MoE models read it from the name in llama.cpp too.
 func mixType(ft FileType, t gguf.Type, name string, shape []int64, m QuantModel) gguf.Type {
 	falcon := m.Arch == "falcon"
-	layer := layerOf(name)
+	layer := hf.Layer(name)
 	n := m.Layers
 	row := int64(0)
 	if len(shape) > 0 {

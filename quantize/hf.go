@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lmc-project/lmc/gguf"
+	"github.com/lmc-project/lmc/hf"
 	"github.com/lmc-project/lmc/hfquant"
 	"github.com/lmc-project/lmc/hfquant/spec"
 	"github.com/lmc-project/lmc/model"
@@ -116,7 +117,7 @@ func hfCalibrated(ctx context.Context, m *modelfile.Model, o *Options, s *spec.S
 	plans := map[string]*TensorPlan{}
 	for _, t := range m.Tensors {
 		st := srcType(t)
-		p := &TensorPlan{Name: t.Name, Shape: t.Shape, Src: st, Type: st, Wanted: st, Layer: layerOf(t.Name), src: t}
+		p := &TensorPlan{Name: t.Name, Shape: t.Shape, Src: st, Type: st, Wanted: st, Layer: hf.Layer(t.Name), src: t}
 		if len(t.Shape) == 1 {
 			p.Type = gguf.TypeF32
 		}

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/lmc-project/lmc/gguf"
+	"github.com/lmc-project/lmc/hf"
 	"github.com/lmc-project/lmc/modelfile"
 	"github.com/lmc-project/lmc/plan"
 	"github.com/lmc-project/lmc/quant"
@@ -118,23 +118,6 @@ func quantModel(m *modelfile.Model, pure, imatrix bool) plan.QuantModel {
 		HasOutput: m.Tensor("output.weight") != nil, Imatrix: imatrix, Pure: pure}
 }
 
-// layerOf returns N of "blk.N.…", or -1.
-func layerOf(name string) int {
-	rest, ok := strings.CutPrefix(name, "blk.")
-	if !ok {
-		return -1
-	}
-	i := strings.IndexByte(rest, '.')
-	if i <= 0 {
-		return -1
-	}
-	n, err := strconv.Atoi(rest[:i])
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
 // llamaOrder sorts tensors as llama-quantize writes them: by name (its
 // loader's std::map), then stably by block index, tensors outside the
 // blocks first.
@@ -195,7 +178,7 @@ func Plan(m *modelfile.Model, o *Options) ([]*TensorPlan, []string, error) {
 			return nil, nil, fmt.Errorf("%s: tensor %s has no dimensions", m.Path, t.Name)
 		}
 		st := srcType(t)
-		p := &TensorPlan{Name: t.Name, Shape: t.Shape, Src: st, Type: st, Wanted: st, Layer: layerOf(t.Name), src: t}
+		p := &TensorPlan{Name: t.Name, Shape: t.Shape, Src: st, Type: st, Wanted: st, Layer: hf.Layer(t.Name), src: t}
 		out = append(out, p)
 		row := t.Shape[len(t.Shape)-1]
 		c, err := plan.ChooseTensorType(o.FileType, t.Name, t.Shape, st, qm)
