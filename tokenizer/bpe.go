@@ -268,7 +268,7 @@ func (t *Tokenizer) bpeWordHeap(out []int32, w string) []int32 {
 		syms[i] = sym{int32(i), int32(i + 1), int32(i - 1), int32(i + 1), t.bpe.byteSym[w[i]]}
 	}
 	syms[len(syms)-1].next = -1
-	h := make(bpeHeap, 0, len(w))
+	h := make(heap[bpeCand], 0, len(w))
 	add := func(l, r int32) {
 		if l < 0 || r < 0 {
 			return
@@ -307,46 +307,7 @@ type bpeCand struct {
 	rank, left, right, lend, rend, res int32
 }
 
-// bpeHeap is a min-heap: lowest rank first, then leftmost.
-type bpeHeap []bpeCand
-
-func (h bpeHeap) less(i, j int) bool {
-	return h[i].rank < h[j].rank || (h[i].rank == h[j].rank && h[i].left < h[j].left)
-}
-
-func (h *bpeHeap) push(c bpeCand) {
-	*h = append(*h, c)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *bpeHeap) pop() bpeCand {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(s) && s.less(l, m) {
-			m = l
-		}
-		if r < len(s) && s.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
+// before orders BPE merge candidates: lowest rank first, then leftmost.
+func (c bpeCand) before(d bpeCand) bool {
+	return c.rank < d.rank || (c.rank == d.rank && c.left < d.left)
 }

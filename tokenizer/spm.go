@@ -132,48 +132,9 @@ type spmBigram struct {
 	size        int32
 }
 
-// spmHeap is a max-heap of bigrams: highest score first, then leftmost.
-type spmHeap []spmBigram
-
-func (h spmHeap) less(i, j int) bool {
-	return h[i].score > h[j].score || (h[i].score == h[j].score && h[i].left < h[j].left)
-}
-
-func (h *spmHeap) push(b spmBigram) {
-	*h = append(*h, b)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *spmHeap) pop() spmBigram {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(s) && s.less(l, m) {
-			m = l
-		}
-		if r < len(s) && s.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
+// before orders bigrams: highest score first, then leftmost.
+func (b spmBigram) before(c spmBigram) bool {
+	return b.score > c.score || (b.score == c.score && b.left < c.left)
 }
 
 // spmSegment is llm_tokenizer_spm_session::tokenize on an escaped text.
@@ -190,7 +151,7 @@ func (t *Tokenizer) spmSegment(out []int32, s string) []int32 {
 		off += n
 	}
 	syms[len(syms)-1].next = -1
-	h := make(spmHeap, 0, len(syms))
+	h := make(heap[spmBigram], 0, len(syms))
 	tryAdd := func(l, r int32) {
 		if l < 0 || r < 0 {
 			return
