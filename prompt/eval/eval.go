@@ -191,6 +191,10 @@ func Retained(text string, answers []string) bool {
 type Config struct {
 	Chains  [][]string // method chains; an empty chain is the uncompressed baseline
 	Rates   []float64  // kept fractions
+	// Targets are fixed budgets in Counter's tokens, each context's
+	// (a RAG context budget): a context already within the budget is
+	// sent as it is, the rest are compressed to it.
+	Targets []int
 	Counter prompt.Counter
 	// Options is the template for each compression (Methods, Rate and
 	// Counter are set per run; Fallback is always on so a failed example
@@ -208,7 +212,9 @@ type Config struct {
 // Row is the result of one chain at one rate.
 type Row struct {
 	Method       string  `json:"method"`
-	Rate         float64 `json:"rate"` // 0 for the uncompressed baseline
+	Rate         float64 `json:"rate"` // 0 for the uncompressed baseline and fixed budgets
+	Target       int     `json:"target_tokens,omitempty"` // a fixed budget per context
+	WithinBudget int     `json:"within_budget,omitempty"` // contexts already within Target, sent as they are
 	Examples     int     `json:"examples"`
 	Before       int     `json:"tokens_before"` // context tokens, summed
 	After        int     `json:"tokens_after"`
@@ -235,24 +241,35 @@ func Run(ctx context.Context, exs []Example, cfg Config) ([]Row, error) {
 		exs = exs[:cfg.Limit]
 	}
 	type run struct {
-		chain []string
-		rate  float64
+		chain  []string
+		rate   float64
+		target int
 	}
 	var runs []run
 	for _, c := range cfg.Chains {
 		if len(c) == 0 {
-			runs = append(runs, run{nil, 0})
+			runs = append(runs, run{nil, 0, 0})
 			continue
 		}
 		for _, r := range cfg.Rates {
-			runs = append(runs, run{c, r})
+			runs = append(runs, run{c, r, 0})
+		}
+		for _, t := range cfg.Targets {
+			if t <= 0 {
+				return nil, fmt.Errorf("%w: target %d tokens: budgets must be positive", ErrData, t)
+			}
+			runs = append(runs, run{c, 0, t})
 		}
 	}
 	total := len(runs) * len(exs)
 	done := 0
 	var rows []Row
 	for _, rn := range runs {
-		row := Row{Method: strings.Join(rn.chain, "+"), Rate: rn.rate, Examples: len(exs)}
+		row := Row{Method: strings.Join(rn.chain, "+"), Rate: rn.rate, Target: rn.target, Examples: len(exs)}
+		at := fmt.Sprintf("rate %v", rn.rate)
+		if rn.target > 0 {
+			at = fmt.Sprintf("%d tokens", rn.target)
+		}
 		if row.Method == "" {
 			row.Method = "none"
 		}
@@ -264,7 +281,7 @@ func Run(ctx context.Context, exs []Example, cfg Config) ([]Row, error) {
 			opts := cfg.Options
 			opts.Methods = rn.chain
 			opts.Rate = rn.rate
-			opts.Target = 0
+			opts.Target = rn.target
 			opts.Counter = cfg.Counter
 			opts.Fallback = true
 			in := prompt.Input{Text: ex.Context, Question: ex.Question, Messages: ex.Messages}
@@ -272,14 +289,21 @@ func Run(ctx context.Context, exs []Example, cfg Config) ([]Row, error) {
 			var msgsOut []prompt.Message
 			var before, after int
 			t0 := time.Now()
-			if len(rn.chain) == 0 {
-				ctxOut, msgsOut = ex.Context, ex.Messages
+			within := false
+			if len(rn.chain) == 0 || rn.target > 0 {
 				before = countInput(cfg.Counter, ex.Context, ex.Messages)
+				within = len(rn.chain) == 0 || before <= rn.target
+			}
+			if within {
+				ctxOut, msgsOut = ex.Context, ex.Messages
 				after = before
+				if len(rn.chain) > 0 {
+					row.WithinBudget++
+				}
 			} else {
 				res, err := prompt.Compress(ctx, in, opts)
 				if err != nil {
-					return nil, fmt.Errorf("%s at rate %v: %w", row.Method, rn.rate, err)
+					return nil, fmt.Errorf("%s at %s: %w", row.Method, at, err)
 				}
 				if res.Report.Fallback != "" {
 					row.Fallbacks++
@@ -314,7 +338,7 @@ func Run(ctx context.Context, exs []Example, cfg Config) ([]Row, error) {
 			if cfg.Backend != nil {
 				ans, err := ask(ctx, cfg, ex, ctxOut, msgsOut)
 				if err != nil {
-					return nil, fmt.Errorf("%s at rate %v: backend: %w", row.Method, rn.rate, err)
+					return nil, fmt.Errorf("%s at %s: backend: %w", row.Method, at, err)
 				}
 				row.AccuracyN++
 				if Retained(ans, ex.Answers) {

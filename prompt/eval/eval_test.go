@@ -136,3 +136,29 @@ func TestKVNeedle(t *testing.T) {
 		}
 	}
 }
+
+func TestRunTargets(t *testing.T) {
+	exs := []eval.Example{
+		// 14 words: compressed to the budget
+		{Context: "Paris is in France. The Rhine flows north. Berlin is the capital of Germany.", Question: "capital of Germany", Answers: []string{"Berlin"}},
+		// 4 words: within the budget, sent as it is
+		{Context: "Owls hunt mice.", Question: "what do owls hunt", Answers: []string{"mice"}},
+	}
+	rows, err := eval.Run(context.Background(), exs, eval.Config{Chains: [][]string{{"query-sentences"}}, Targets: []int{11}, Counter: prompt.Words})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(rows))
+	}
+	r := rows[0]
+	if r.Target != 11 || r.Rate != 0 || r.WithinBudget != 1 || r.Fallbacks != 0 || r.Retention != 1 {
+		t.Errorf("row %+v", r)
+	}
+	if r.Before != 14+3 || r.After > 11+3 || r.After < 3+3 {
+		t.Errorf("tokens %d → %d, want 17 → at most 11 + 3", r.Before, r.After)
+	}
+	if _, err := eval.Run(context.Background(), exs, eval.Config{Chains: [][]string{{"query"}}, Targets: []int{0}}); err == nil {
+		t.Error("a zero budget was accepted")
+	}
+}
