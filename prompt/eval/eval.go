@@ -189,8 +189,8 @@ func Retained(text string, answers []string) bool {
 
 // Config is one evaluation run.
 type Config struct {
-	Chains  [][]string // method chains; an empty chain is the uncompressed baseline
-	Rates   []float64  // kept fractions
+	Chains [][]string // method chains; an empty chain is the uncompressed baseline
+	Rates  []float64  // kept fractions
 	// Targets are fixed budgets in Counter's tokens, each context's
 	// (a RAG context budget): a context already within the budget is
 	// sent as it is, the rest are compressed to it.
@@ -212,7 +212,7 @@ type Config struct {
 // Row is the result of one chain at one rate.
 type Row struct {
 	Method       string  `json:"method"`
-	Rate         float64 `json:"rate"` // 0 for the uncompressed baseline and fixed budgets
+	Rate         float64 `json:"rate"`                    // 0 for the uncompressed baseline and fixed budgets
 	Target       int     `json:"target_tokens,omitempty"` // a fixed budget per context
 	WithinBudget int     `json:"within_budget,omitempty"` // contexts already within Target, sent as they are
 	Examples     int     `json:"examples"`
