@@ -32,6 +32,13 @@ type BlockKernel struct {
 	// Dequantize decodes one weight row (Type.RowSize(cols) bytes) into
 	// dst[:cols].
 	Dequantize func(dst []float32, w []byte)
+	// BatchDot, when set, replaces Dot in MatMul calls with at least
+	// BatchMin activation rows. llama.cpp's CPU backend switches kernels,
+	// and with them the float summation order, by batch size (for IQ4_XS
+	// the IQ panel GEMM from 8 rows, vec_dot below); a type that follows
+	// it bit for bit needs the same switch.
+	BatchDot func(dst []float32, w, x []byte, cols int)
+	BatchMin int
 }
 
 // NewBlockMatrix returns a Matrix over data (rows × k.Type.RowSize(cols)
@@ -108,12 +115,16 @@ func (m *blockMatrix) MatMul(dst, x []float32, n int) {
 			}
 		})
 	}
+	dot := m.k.Dot
+	if m.k.BatchDot != nil && n >= m.k.BatchMin {
+		dot = m.k.BatchDot
+	}
 	Parallel(m.rows, blockRows, func(lo, hi int) {
 		for rb := lo; rb < hi; rb += blockRows {
 			re := min(rb+blockRows, hi)
 			w := m.data[rb*m.rowBytes : re*m.rowBytes]
 			for t := 0; t < n; t++ {
-				m.k.Dot(dst[t*m.rows+rb:t*m.rows+re], w, in[t*m.inBytes:(t+1)*m.inBytes], m.cols)
+				dot(dst[t*m.rows+rb:t*m.rows+re], w, in[t*m.inBytes:(t+1)*m.inBytes], m.cols)
 			}
 		}
 	})

@@ -94,14 +94,15 @@ func useLevel(l int) {
 
 	Q8_0.dot = blockDot(dotQ8_0AVX2, 32)
 	Q4_0.dot = blockDot(dotQ4_0AVX2, 32)
-	Q4_1.dot = blockDot(dotQ4_1AVX2, 32)
+	// Q4_1 keeps the Go dotQ4_1Q8_1GGML at every level: it repeats
+	// ggml-cpu's lanes and fused adds, which these kernels do not (with
+	// them llama.cpp's pure Q4_1 file drifts by 4e-3 in probabilities).
 	Q5_0.dot = blockDot(dotQ5_0AVX2, 32)
 	Q5_1.dot = blockDot(dotQ5_1AVX2, 32)
 	IQ4_NL.dot = blockDot(dotIQ4NLAVX2, 32)
 	if l >= levelVNNI {
 		Q8_0.dot = blockDot(dotQ8_0VNNI, 32)
 		Q4_0.dot = blockDot(dotQ4_0VNNI, 32)
-		Q4_1.dot = blockDot(dotQ4_1VNNI, 32)
 		Q5_0.dot = blockDot(dotQ5_0VNNI, 32)
 		Q5_1.dot = blockDot(dotQ5_1VNNI, 32)
 		IQ4_NL.dot = blockDot(dotIQ4NLVNNI, 32)

@@ -52,6 +52,11 @@ type Format struct {
 	dequantG func(y []float32, b []byte)       // pure Go reference
 	dot      func(n int, x, y []byte) float32  // dispatched
 	dotG     func(n int, x, y []byte) float32  // pure Go reference
+	// dotBatch, when set, is the dot product MatMul uses for batches of
+	// batchMin activation rows or more, where llama.cpp's CPU backend
+	// runs another kernel (see dot_ggml.go).
+	dotBatch func(n int, x, y []byte) float32
+	batchMin int
 }
 
 func newFormat(t gguf.Type, dotType gguf.Type, quant func(dst []byte, x, qw []float32),
@@ -82,7 +87,7 @@ func withRef(ref func(dst []byte, x []float32), impl func(dst []byte, x, qw []fl
 // k-quants); they have no dot product of their own.
 var (
 	Q4_0   = newFormat(gguf.TypeQ4_0, gguf.TypeQ8_0, withRef(quantizeQ4_0Ref, quantizeQ4_0Impl), dequantizeQ4_0, dotQ4_0Q8_0)
-	Q4_1   = newFormat(gguf.TypeQ4_1, gguf.TypeQ8_1, withRef(quantizeQ4_1Ref, quantizeQ4_1Impl), dequantizeQ4_1, dotQ4_1Q8_1)
+	Q4_1   = newFormat(gguf.TypeQ4_1, gguf.TypeQ8_1, withRef(quantizeQ4_1Ref, quantizeQ4_1Impl), dequantizeQ4_1, dotQ4_1Q8_1GGML)
 	Q5_0   = newFormat(gguf.TypeQ5_0, gguf.TypeQ8_0, withRef(quantizeQ5_0Ref, quantizeQ5_0Impl), dequantizeQ5_0, dotQ5_0Q8_0)
 	Q5_1   = newFormat(gguf.TypeQ5_1, gguf.TypeQ8_1, withRef(quantizeQ5_1Ref, quantizeQ5_1Impl), dequantizeQ5_1, dotQ5_1Q8_1)
 	Q8_0   = newFormat(gguf.TypeQ8_0, gguf.TypeQ8_0, func(d []byte, x, _ []float32) { quantizeQ8_0Ref(d, x) }, dequantizeQ8_0, dotQ8_0Q8_0)
@@ -94,8 +99,14 @@ var (
 	Q6_K   = newFormat(gguf.TypeQ6_K, gguf.TypeQ8_K, quantizeQ6K, dequantizeQ6K, dotQ6KQ8K)
 	Q8_K   = newFormat(gguf.TypeQ8_K, 0, func(d []byte, x, _ []float32) { quantizeQ8K(d, x) }, dequantizeQ8K, nil)
 	IQ4_NL = newFormat(gguf.TypeIQ4_NL, gguf.TypeQ8_0, quantizeIQ4NL, dequantizeIQ4NL, dotIQ4NLQ8_0)
-	IQ4_XS = newFormat(gguf.TypeIQ4_XS, gguf.TypeQ8_K, quantizeIQ4XS, dequantizeIQ4XS, dotIQ4XSQ8K)
+	IQ4_XS = newFormat(gguf.TypeIQ4_XS, gguf.TypeQ8_K, quantizeIQ4XS, dequantizeIQ4XS, dotIQ4XSQ8KGGML)
 )
+
+func init() {
+	// llama.cpp runs IQ4_XS through its IQ panel GEMM (iqp.cpp) from 8
+	// activation rows on, vec_dot below.
+	IQ4_XS.dotBatch, IQ4_XS.batchMin = dotIQ4XSQ8KIqp, 8
+}
 
 var formats = []*Format{Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS}
 

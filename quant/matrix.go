@@ -42,7 +42,21 @@ func (f *Format) blockKernel() *kernels.BlockKernel {
 	case gguf.TypeQ8_K:
 		quantizeInput = QuantizeRowQ8_K
 	}
+	rows := func(dot func(n int, x, y []byte) float32) func(dst []float32, w, x []byte, cols int) {
+		return func(dst []float32, w, x []byte, cols int) {
+			rb := cols / f.BlockSize * f.BlockBytes
+			for i := range dst {
+				dst[i] = dot(cols, w[i*rb:(i+1)*rb], x)
+			}
+		}
+	}
+	var batchDot func(dst []float32, w, x []byte, cols int)
+	if f.dotBatch != nil {
+		batchDot = rows(f.dotBatch)
+	}
 	return &kernels.BlockKernel{
+		BatchDot:      batchDot,
+		BatchMin:      f.batchMin,
 		Type:          f.Type,
 		Input:         f.DotType,
 		QuantizeInput: quantizeInput,

@@ -31,6 +31,11 @@ type Request struct {
 	// attention) add ~2e-3 of noise to probabilities. Exact wants F32/false.
 	KVCacheType    string `json:"kvCacheType,omitempty"`
 	FlashAttention *bool  `json:"flashAttention,omitempty"`
+	// BatchSize (default: the context size, one batch for the prompt) and
+	// Threads (default 1) change how llama.cpp splits its work, to measure
+	// its own noise floor.
+	BatchSize int `json:"batchSize,omitempty"`
+	Threads   int `json:"threads,omitempty"`
 }
 
 // Exact sets the options under which llama.cpp computes in float32

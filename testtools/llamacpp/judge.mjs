@@ -5,7 +5,8 @@
 //   request:  {"model": "file.gguf", "prompt": "text" | "tokens": [ids],
 //              "addBos": true, "nPredict": 32, "contextSize": 512,
 //              "probabilities": false, "topProbs": 0, "ignoreEos": false,
-//              "kvCacheType": "F32", "flashAttention": false}
+//              "kvCacheType": "F32", "flashAttention": false,
+//              "batchSize": 512, "threads": 1}
 //   answer:   {"promptTokens": [...], "generated": [...], "text": "...",
 //              "probs": [[[id, p], ...] per generated step] (when asked),
 //              "vocabSize": N, "bos": id|null, "eos": id|null}
@@ -23,7 +24,9 @@ const model = await llama.loadModel({modelPath: req.model, gpuLayers: 0});
 // attention in float32, so probabilities can be compared to 1e-5.
 const kv = req.kvCacheType ? {experimentalKvCacheKeyType: req.kvCacheType, experimentalKvCacheValueType: req.kvCacheType} : {};
 if (req.flashAttention != null) kv.flashAttention = req.flashAttention;
-const context = await model.createContext({contextSize: req.contextSize ?? 512, threads: 1, batchSize: req.contextSize ?? 512, ...kv});
+// batchSize (default: the context size, so the prompt is one batch) and
+// threads (default 1) exist to measure llama.cpp's own noise floor.
+const context = await model.createContext({contextSize: req.contextSize ?? 512, threads: req.threads ?? 1, batchSize: req.batchSize ?? req.contextSize ?? 512, ...kv});
 const seq = context.getSequence();
 
 let tokens;
