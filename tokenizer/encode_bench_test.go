@@ -55,6 +55,9 @@ func BenchmarkEncodeBPELlama3Cold(b *testing.B)  { benchEncode(b, hfTokenizer(b,
 func BenchmarkEncodeBPEQwen3Cold(b *testing.B)   { benchEncode(b, hfTokenizer(b, "qwen3"), true) }
 func BenchmarkEncodeTiktokenCl100k(b *testing.B) { benchEncode(b, tiktokenFor(b, "cl100k_base"), true) }
 func BenchmarkEncodeTiktokenO200k(b *testing.B)  { benchEncode(b, tiktokenFor(b, "o200k_base"), true) }
+func BenchmarkEncodeTiktokenO200kWarm(b *testing.B) {
+	benchEncode(b, tiktokenFor(b, "o200k_base"), false)
+}
 
 func BenchmarkDecodeGPT2(b *testing.B) {
 	text, err := os.ReadFile(shared.Path(b, "text/gutenberg/pg98.txt"))
