@@ -254,6 +254,9 @@ type job struct {
 	scorer   ScorerStats
 	seen     map[uint64]bool // template: sentences seen (across messages)
 	note     string
+	// inMessage: compressing one message of several, which may end up
+	// empty (its share of the budget went to more relevant messages)
+	inMessage bool
 }
 
 func (j *job) remove(reason, text string, tokens int) { j.removeDetail(reason, "", text, tokens) }
@@ -667,7 +670,9 @@ func (j *job) eachMessage(m *methodInfo, msgs []Message, qi, target, cur int) ([
 			carry = b - sizes[i]
 			continue
 		}
+		j.inMessage = true
 		t, err := m.text(j, out[i].Content, b)
+		j.inMessage = false
 		if err != nil {
 			return nil, fmt.Errorf("messages[%d]: %w", i, err)
 		}

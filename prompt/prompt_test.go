@@ -370,6 +370,8 @@ func TestErrors(t *testing.T) {
 		{"no generator", q, prompt.Options{Methods: []string{"summarize"}, Rate: 0.5}, prompt.ErrMethod},
 		{"no embedder", q, prompt.Options{Methods: []string{"embed"}, Rate: 0.5}, prompt.ErrMethod},
 		{"memory on text", q, prompt.Options{Methods: []string{"memory"}, Rate: 0.5}, prompt.ErrMethod},
+		// one paragraph, one chunk, larger than the budget: nothing to keep
+		{"no whole unit fits", prompt.Input{Text: "The tower was designed by the engineers of Gustave Eiffel's company and built from 1887 to 1889.", Question: "who designed it"}, prompt.Options{Methods: []string{"rerank"}, Rate: 0.5}, prompt.ErrBudget},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

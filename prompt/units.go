@@ -209,6 +209,13 @@ func (j *job) fit(d *doc, budget int, priority []int, reason string, assembleFn 
 			keep[i] = false
 		}
 	}
+	if strings.TrimSpace(out) == "" && len(d.units) > 0 && !j.inMessage {
+		smallest := d.units[0].tokens
+		for _, u := range d.units {
+			smallest = min(smallest, u.tokens)
+		}
+		return "", fmt.Errorf("%w: %s keeps whole units and none fits the budget of %d %s tokens (the smallest takes %d); give a larger budget or a finer method (query cuts inside sentences)", ErrBudget, j.method, budget, j.counter.Name(), smallest)
+	}
 	for i, u := range d.units {
 		if !keep[i] {
 			r := reason

@@ -29,6 +29,7 @@ type EvalPromptOutput struct {
 func newEvalPromptCmd(s *IO) *cobra.Command {
 	var (
 		data, methods, rates, tokenizerName string
+		targets                             string
 		limit, maxTokens                    int
 		asJSON, quiet                       bool
 		be                                  backendFlags
@@ -45,6 +46,11 @@ aliases is still in the compressed context (SQuAD-normalized). With
 --backend it also asks the model each compressed question and reports the
 share of answers containing a gold answer.
 
+Budgets are --rates (each context cut to that share of its own tokens) and
+--target-tokens (each context cut to at most N tokens, as a RAG pipeline
+budgets its context; contexts already within N are sent as they are and
+counted in the ratio uncompressed).
+
 --data is a JSON-lines file: retrieval QA ({"query": "Context: …
 Question: …", "answer", "aliases"}, as llm-foundry's natural_questions
 files), key-value retrieval ({"context": "… Key: …", "answer"}, the needle
@@ -54,10 +60,16 @@ question needs (memory keeps the last two turns and summarizes the rest;
 without --backend the summary is extractive).
 
 Chains in --methods are separated by commas, methods inside a chain by
-"+"; "none" is the uncompressed baseline.`,
+"+"; "none" is the uncompressed baseline.
+
+--scorer-model scores prune's tokens with a local model (lmc-mini or a
+model path) instead of the unigram stand-in; --json reports its speed
+(scorer_tokens_per_s). --local-model gives summarize, extract and memory a
+local generator, and embed and rerank a local embedder.`,
 		Example: `  lmc eval prompt --data ../shared/eval/free_response__natural_questions_openbook_short_rag.jsonl
   lmc eval prompt --data kv.jsonl --methods query,rerank --rates 0.5,0.25 --tokenizer cl100k_base
   lmc eval prompt --data memory:100 --methods memory,memory+query
+  lmc eval prompt --data nq.jsonl --methods prune --rates 0.5,0.33 --scorer-model lmc-mini
   lmc eval prompt --data nq.jsonl --backend http://127.0.0.1:8080/v1 --model qwen3 --limit 50`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -95,6 +107,16 @@ Chains in --methods are separated by commas, methods inside a chain by
 				}
 				cfg.Rates = append(cfg.Rates, v)
 			}
+			for _, r := range splitList(targets) {
+				v, err := strconv.Atoi(r)
+				if err != nil || v <= 0 {
+					return usageError("--target-tokens: %q is not a positive number of tokens", r)
+				}
+				cfg.Targets = append(cfg.Targets, v)
+			}
+			if len(cfg.Rates)+len(cfg.Targets) == 0 {
+				return usageError("--rates and --target-tokens are both empty: give at least one budget")
+			}
 			var err error
 			if cfg.Counter, err = tokens.Open(tokenizerName); err != nil {
 				return usageError("--tokenizer: %v", err)
@@ -110,6 +132,11 @@ Chains in --methods are separated by commas, methods inside a chain by
 					cfg.Options.Embedder = prompt.OpenAIEmbedder(client, be.embedModel)
 				}
 			}
+			closeLocal, err := be.useLocal(&cfg.Options)
+			if err != nil {
+				return err
+			}
+			defer closeLocal()
 			if s.progress(quiet || asJSON) {
 				cfg.Progress = func(done, total int) {
 					if done%10 == 0 || done == total {
@@ -144,7 +171,8 @@ Chains in --methods are separated by commas, methods inside a chain by
 	f := cmd.Flags()
 	f.StringVar(&data, "data", "", "JSON-lines evaluation file, or memory:N for the built-in conversations")
 	f.StringVar(&methods, "methods", "none,query,query-sentences,rerank,extractive,prune,dedup+query", "method chains to evaluate (comma-separated; + chains methods; none = uncompressed)")
-	f.StringVar(&rates, "rates", "0.5,0.33,0.25", "kept fractions to evaluate")
+	f.StringVar(&rates, "rates", "0.5,0.33,0.25", "kept fractions to evaluate (each context compressed to this share of its tokens; \"\" for none)")
+	f.StringVar(&targets, "target-tokens", "", "fixed budgets to evaluate, in tokens per context (e.g. 128,160: a RAG context budget; contexts already within it are sent as they are)")
 	f.StringVar(&tokenizerName, "tokenizer", "o200k_base", "tokenizer for budgets and ratios")
 	f.IntVar(&limit, "limit", 0, "evaluate only the first N examples")
 	f.IntVar(&maxTokens, "max-tokens", 32, "answer length asked of --backend")
@@ -165,8 +193,11 @@ func printEvalTable(w io.Writer, o *EvalPromptOutput) {
 	fmt.Fprintln(tw, head+"fallbacks\tMB/s\t")
 	for _, r := range o.Rows {
 		rate := "-"
-		if r.Rate > 0 {
+		switch {
+		case r.Rate > 0:
 			rate = strconv.FormatFloat(r.Rate, 'f', -1, 64)
+		case r.Target > 0:
+			rate = fmt.Sprintf("≤%d tok", r.Target)
 		}
 		line := fmt.Sprintf("%s\t%s\t%d -> %d\t%.2fx\t%.2fx\t%.1f%%\t", r.Method, rate, r.Before, r.After, r.Ratio, r.PromptRatio, 100*r.Retention)
 		if acc {
@@ -177,7 +208,11 @@ func printEvalTable(w io.Writer, o *EvalPromptOutput) {
 	tw.Flush()
 	for _, r := range o.Rows {
 		if r.FirstError != "" {
-			fmt.Fprintf(w, "\n%s at rate %v: %d examples left uncompressed; first error: %s\n", r.Method, r.Rate, r.Fallbacks, r.FirstError)
+			at := fmt.Sprintf("rate %v", r.Rate)
+			if r.Target > 0 {
+				at = fmt.Sprintf("%d tokens", r.Target)
+			}
+			fmt.Fprintf(w, "\n%s at %s: %d examples left uncompressed; first error: %s\n", r.Method, at, r.Fallbacks, r.FirstError)
 		}
 	}
 }

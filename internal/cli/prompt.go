@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lmc-project/lmc/prompt"
+	"github.com/lmc-project/lmc/prompt/lm"
 	"github.com/lmc-project/lmc/prompt/openai"
 	"github.com/lmc-project/lmc/prompt/tokens"
 )
@@ -39,6 +40,7 @@ type backendFlags struct {
 	url, model, embedModel, keyEnv string
 	timeout                        time.Duration
 	stream                         bool
+	localModel, scorerModel        string // local models run by lmc's engine (prompt/lm)
 }
 
 func (b *backendFlags) add(cmd *cobra.Command) {
@@ -48,6 +50,53 @@ func (b *backendFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&b.keyEnv, "api-key-env", "OPENAI_API_KEY", "environment variable holding the backend's API key (sent when set)")
 	cmd.Flags().DurationVar(&b.timeout, "timeout", 60*time.Second, "per-request timeout for --backend")
 	cmd.Flags().BoolVar(&b.stream, "stream", false, "stream chat completions from --backend (server-sent events)")
+	cmd.Flags().StringVar(&b.scorerModel, "scorer-model", "", "prune: score token self-information with this local model (a GGUF file, HF folder or lmc-mini) instead of the model-free unigram stand-in")
+	cmd.Flags().StringVar(&b.localModel, "local-model", "", "a local model (GGUF file, HF folder or lmc-mini) run on the CPU: the generator (summarize, extract, memory) when there is no --backend, and the embedder (embed, rerank) when there is no --embed-model")
+}
+
+// useLocal loads --scorer-model and --local-model (once when they name the
+// same model) and sets opts.Scorer, and opts.Generator and opts.Embedder
+// where --backend did not. The returned function closes the models.
+func (b *backendFlags) useLocal(opts *prompt.Options) (func(), error) {
+	loaded := map[string]*lm.Model{}
+	done := func() {
+		for _, m := range loaded {
+			m.Close()
+		}
+	}
+	load := func(flag, path string) (*lm.Model, error) {
+		if m := loaded[path]; m != nil {
+			return m, nil
+		}
+		m, err := lm.Load(path, lm.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", flag, err)
+		}
+		loaded[path] = m
+		return m, nil
+	}
+	if b.scorerModel != "" {
+		m, err := load("scorer-model", b.scorerModel)
+		if err != nil {
+			done()
+			return nil, err
+		}
+		opts.Scorer = lm.NewScorer(m)
+	}
+	if b.localModel != "" {
+		m, err := load("local-model", b.localModel)
+		if err != nil {
+			done()
+			return nil, err
+		}
+		if opts.Generator == nil {
+			opts.Generator = lm.NewGenerator(m, lm.GenerateOptions{})
+		}
+		if opts.Embedder == nil {
+			opts.Embedder = lm.NewEmbedder(m)
+		}
+	}
+	return done, nil
 }
 
 func (b *backendFlags) client() (*openai.Client, error) {
@@ -99,11 +148,17 @@ for messages it covers every message's content.
 Never removed: the question (for messages the last user message), code
 blocks, --keep strings and --keep-regex matches; numbers and named
 entities are never altered and go last, and with --protect-strict are never
-dropped. summarize and extract need --backend; memory uses it when given.`,
+dropped. summarize and extract need a generator: --backend (an
+OpenAI-compatible server) or --local-model (a model run here on the CPU);
+memory uses one when given. prune scores tokens with --scorer-model (a
+local model, e.g. lmc-mini: each token's surprise given the text kept so
+far) or, without it, with a model-free unigram stand-in.`,
 		Example: `  lmc prompt compress doc.txt --question "Who built it?" --methods query --rate 0.33
   lmc prompt compress chat.json --methods memory,query --target-tokens 2000 --tokenizer cl100k_base
   cat page.md | lmc prompt compress --methods template,dedup --json
-  lmc prompt compress doc.txt --methods summarize --rate 0.2 --backend http://127.0.0.1:8080/v1`,
+  lmc prompt compress doc.txt --methods summarize --rate 0.2 --backend http://127.0.0.1:8080/v1
+  lmc prompt compress doc.txt --methods prune --rate 0.5 --scorer-model lmc-mini
+  lmc prompt compress doc.txt --question "Who built it?" --methods rerank --rate 0.5 --local-model lmc-mini`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError("compress takes at most one FILE, got %d\nUsage: %s", len(args), cmd.UseLine())
@@ -205,6 +260,11 @@ dropped. summarize and extract need --backend; memory uses it when given.`,
 					opts.Embedder = prompt.OpenAIEmbedder(client, be.embedModel)
 				}
 			}
+			closeLocal, err := be.useLocal(&opts)
+			if err != nil {
+				return err
+			}
+			defer closeLocal()
 			res, err := prompt.Compress(context.Background(), in, opts)
 			if err != nil {
 				if errors.Is(err, prompt.ErrMethod) {

@@ -207,3 +207,30 @@ func TestEvalPromptNQ(t *testing.T) {
 		t.Errorf("NQ query at 0.33: %+v", o.Rows)
 	}
 }
+
+// --scorer-model runs prune on a local model; a bad path is an error that
+// names it.
+func TestPromptLocalScorer(t *testing.T) {
+	code, out, errOut := runPromptCmds(t, cliDoc, "prompt", "compress", "--rate", "0.5", "--methods", "prune", "--scorer-model", "lmc-mini", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Text   string
+		Report prompt.Report
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if sc := res.Report.Scorer; sc == nil || sc.Name != "lm:lmc-mini" || sc.Tokens == 0 {
+		t.Errorf("scorer %+v, want lm:lmc-mini with tokens scored", res.Report.Scorer)
+	}
+	if res.Text == "" || len(res.Text) >= len(cliDoc) {
+		t.Errorf("text %q", res.Text)
+	}
+	bad := filepath.Join(t.TempDir(), "missing.gguf")
+	code, _, errOut = runPromptCmds(t, cliDoc, "prompt", "compress", "--rate", "0.5", "--methods", "prune", "--scorer-model", bad)
+	if code == 0 || !strings.Contains(errOut, "--scorer-model") || !strings.Contains(errOut, "missing.gguf") {
+		t.Errorf("bad model: exit %d, %s", code, errOut)
+	}
+}
