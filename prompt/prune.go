@@ -31,6 +31,7 @@ type word struct {
 	forced     bool
 	prio       float64
 	keep       bool
+	span       int // >0: part of protected span number span; kept whole or not at all
 }
 
 // prune is LLMLingua-style token-level pruning. The text is cut into
@@ -328,6 +329,7 @@ func (j *job) fitWords(text string, segs *doc, words []word, free []int, budget 
 		for _, i := range free[:k] {
 			words[i].keep = true
 		}
+		wholeSpans(words)
 		return joinAll(text, segs, words)
 	}
 	forced := 0
@@ -400,7 +402,7 @@ func (j *job) fitWords(text string, segs *doc, words []word, free []int, budget 
 		if tries >= 8 || got >= budget {
 			break
 		}
-		if words[i].tokens > budget-got {
+		if words[i].tokens > budget-got || words[i].span > 0 {
 			continue
 		}
 		tries++
@@ -413,4 +415,27 @@ func (j *job) fitWords(text string, segs *doc, words []word, free []int, budget 
 		}
 	}
 	return res, nil
+}
+
+// wholeSpans drops the kept words of a protected span that is not kept
+// whole (a name or number cut in two is a wrong fact, not a shorter one).
+// Forced words are never dropped.
+func wholeSpans(words []word) {
+	for k := 0; k < len(words); {
+		sp := words[k].span
+		if sp == 0 {
+			k++
+			continue
+		}
+		m, all := k, true
+		for ; m < len(words) && words[m].span == sp; m++ {
+			all = all && words[m].keep
+		}
+		if !all {
+			for i := k; i < m; i++ {
+				words[i].keep = words[i].forced
+			}
+		}
+		k = m
+	}
 }

@@ -337,6 +337,7 @@ func (j *job) queryWords(s *doc, budget int, at answerType) (string, error) {
 				pk++
 			}
 			for m := pk; m < len(prot) && prot[m].Start < ww.end; m++ {
+				ww.span = m + 1
 				if prot[m].kind.hard() || (j.prot.strict) {
 					ww.forced = true
 				} else if kind != qp.inQ {
@@ -354,6 +355,22 @@ func (j *job) queryWords(s *doc, budget int, at answerType) (string, error) {
 			}
 			ww.prio = qp.unit*us + kind
 			words = append(words, ww)
+		}
+	}
+	// a protected span's words share its best value, so they are chosen
+	// together (fitWords keeps a span whole or not at all)
+	for k := 0; k < len(words); {
+		sp := words[k].span
+		if sp == 0 {
+			k++
+			continue
+		}
+		m, best := k, math.Inf(-1)
+		for ; m < len(words) && words[m].span == sp; m++ {
+			best = math.Max(best, words[m].prio)
+		}
+		for ; k < m; k++ {
+			words[k].prio = best
 		}
 	}
 	var free []int
