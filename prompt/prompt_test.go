@@ -606,3 +606,34 @@ func TestMemoryKeepsCode(t *testing.T) {
 		t.Errorf("code block lost from the summary: %q", r.Messages[1].Content)
 	}
 }
+
+// query keeps a name or a number whole or drops it whole, at every budget.
+func TestQueryWholeSpans(t *testing.T) {
+	doc := "The halftime show was headlined by Justin Timberlake, with the University of Minnesota Marching Band. About 106,000 people watched in the stadium."
+	q := "who headlined the halftime show"
+	n := prompt.Words.Count(doc)
+	for budget := 2; budget < n; budget++ {
+		res, err := prompt.Compress(context.Background(), prompt.Input{Text: doc, Question: q},
+			prompt.Options{Methods: []string{"query"}, Target: budget, Counter: prompt.Words})
+		if err != nil {
+			t.Fatalf("budget %d: %v", budget, err)
+		}
+		for _, span := range [][]string{{"Justin", "Timberlake"}, {"University", "Minnesota", "Marching", "Band"}} {
+			kept := 0
+			for _, w := range span {
+				if strings.Contains(res.Text, w) {
+					kept++
+				}
+			}
+			if kept != 0 && kept != len(span) {
+				t.Errorf("budget %d: %v cut: %q", budget, span, res.Text)
+			}
+		}
+		if strings.Contains(res.Text, "106") != strings.Contains(res.Text, "106,000") {
+			t.Errorf("budget %d: number cut: %q", budget, res.Text)
+		}
+		if got := prompt.Words.Count(res.Text); got > budget {
+			t.Errorf("budget %d: %d words", budget, got)
+		}
+	}
+}
