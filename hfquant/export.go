@@ -33,6 +33,13 @@ type ExportOptions struct {
 	// GGUF name, canonical rows, on Scheme's grid; every other linear layer
 	// is quantized here with RTN.
 	Quantized map[string]*Quantized
+	// Load, when set, supplies the quantized form of the linear layers not
+	// in Quantized, one at a time as they are written (from a checkpoint
+	// on disk, say, so that memory stays at one layer); nil, nil means
+	// RTN. ActOrder declares that layers from Load carry an act-order
+	// g_idx (desc_act), which Export cannot see before writing them.
+	Load     func(name string) (*Quantized, error)
+	ActOrder bool
 	WriteOptions
 }
 
@@ -97,13 +104,22 @@ func Export(m *modelfile.Model, outDir string, opts ExportOptions) error {
 	if opts.Format == FormatGPTQ && !s.Sym && w.CheckpointFormat != spec.GPTQv2 {
 		minZero = 1
 	}
-	act := false
+	act := opts.ActOrder
 	for _, q := range opts.Quantized {
 		act = act || (q != nil && q.GIdx != nil)
 	}
 	get := func(name string, t *modelfile.Tensor) (*Quantized, error) {
 		if q, ok := opts.Quantized[name]; ok && q != nil {
 			return q, nil
+		}
+		if opts.Load != nil {
+			q, err := opts.Load(name)
+			if err != nil {
+				return nil, err
+			}
+			if q != nil {
+				return q, nil
+			}
 		}
 		x, err := readF32(t)
 		if err != nil {

@@ -12,7 +12,7 @@ func SwiGLU(g, u []float32) {
 	if len(u) < len(g) {
 		panic(fmt.Sprintf("kernels: SwiGLU u has %d floats, g %d", len(u), len(g)))
 	}
-	cur.swiglu(g, u[:len(g)])
+	swigluGGML(g, u[:len(g)])
 }
 
 // Softmax sets x to softmax(scale·x): x[i] = e^(scale·(x[i]−max)) / Σ.

@@ -78,12 +78,12 @@ func (c *Cache) attend(l int, q, att []float32, n, qdim, group int) {
 			}
 		}
 	})
-	for g := 0; g < H; g++ {
-		if policy != KVKeepAll {
+	// The residual window is flushed when the pass is committed (SetLen),
+	// not here: a pass cut short then leaves its new rows only in the
+	// residual, where truncating drops them exactly.
+	if policy != KVKeepAll {
+		for g := 0; g < H; g++ {
 			c.evict(l*H + g)
-		}
-		if c.R > 0 {
-			c.flush(l*H + g)
 		}
 	}
 }

@@ -29,7 +29,9 @@ type KVCache interface {
 	Keys(layer, n int) []float32
 	Values(layer, n int) []float32
 	// SetLen sets the number of committed positions: forward after Put,
-	// or back to truncate (0 resets).
+	// or back to truncate (0 resets). Truncating (n ≤ Len()) also drops
+	// whatever a pass that never committed Put beyond n (a forward pass
+	// cut short), so that SetLen(Len()) restores the committed state.
 	SetLen(n int)
 }
 

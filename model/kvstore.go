@@ -258,8 +258,8 @@ func (c *Cache) Put(layer, pos int, k, v []float32) {
 }
 
 // flush quantizes the oldest residual positions of stream s, in units of
-// flushUnit, while more than R remain in the window. It runs after a
-// pass's attention (as in KIVI, a prompt attends in full precision and is
+// flushUnit, while more than R remain in the window. It runs when a pass
+// is committed (as in KIVI, a prompt attends in full precision and is
 // quantized afterwards), so a pass of n tokens holds up to R+G−1+n.
 func (c *Cache) flush(s int) {
 	st := &c.st[s]
@@ -339,14 +339,17 @@ func setCode(row []byte, bits, i, q int) {
 }
 
 // SetLen commits positions after Put (n = the positions put) or truncates
-// to n positions (n < Len()). Truncating a cache that evicted positions
-// drops the slots of positions n and later; truncating inside a KIVI key
-// group moves the group's kept positions back to the residual window.
+// to n positions (n ≤ Len()). Truncating drops every slot of positions n
+// and later, committed or only Put by a pass that never committed (a
+// forward pass cut short): SetLen(Len()) discards such a pass. Truncating
+// a cache that evicted positions drops the slots of positions n and
+// later; truncating inside a KIVI key group moves the group's kept
+// positions back to the residual window.
 func (c *Cache) SetLen(n int) {
 	if n < 0 || n > c.L.ctx {
 		panic(fmt.Sprintf("model: KV cache SetLen(%d) outside [0, %d]", n, c.L.ctx))
 	}
-	if n >= c.npos {
+	if n > c.npos {
 		c.npos = n
 		if c.R > 0 {
 			for s := range c.st {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lmc-project/lmc/internal/llamacpp"
 	"github.com/lmc-project/lmc/internal/shared"
+	"github.com/lmc-project/lmc/quant"
 	"github.com/lmc-project/lmc/tokenizer"
 )
 
@@ -36,29 +37,42 @@ func TestAgainstLlamaCpp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping llama.cpp comparison in -short mode")
 	}
+	// lmc's kernels for Q4_1, Q5_1 and Q5_K differ from ggml's in float
+	// rounding; here they repeat ggml's arithmetic exactly.
+	defer quant.SetGGMLOrder(true)()
 	cases := []struct {
-		model  string
-		tokens []int
+		model   string
+		tokens  []int
+		asmOnly bool // pure Go's Q4_K kernel does not follow ggml's order yet
 	}{
-		{"models/books5M/books5M-f32.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
-		{"models/stories260K/stories260K.gguf", []int{1, 403, 407, 261, 378}},
+		{"models/books5M/books5M-f32.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, false},
+		{"models/stories260K/stories260K.gguf", []int{1, 403, 407, 261, 378}, false},
 		// llama.cpp's own quantized files: lmc's block kernels against
-		// ggml's (node-llama-cpp's libggml-cpu-zen4.so here). Not yet
-		// within 1e-3 and so not listed: q4_k_m (5.8e-3), pure-q4_k
-		// (9.7e-3), pure-q5_k (4.7e-3), pure-q5_1 (3.7e-3) and q8_0 in pure
-		// Go (2.1e-3; assembly 1.8e-6). llama.cpp against itself (prompt in
+		// ggml's (node-llama-cpp's libggml-cpu-zen4.so here). q4_k_m,
+		// pure-q4_k and pure-q5_k are within 2e-6 with the assembly
+		// kernels but 5.8e-3, 9.7e-3 and 4.7e-3 in pure Go; q8_0 is not
+		// listed (pure Go 2.1e-3; assembly 1.8e-6). SwiGLU and RMSNorm round as
+		// ggml's do (kernels/ggmlexp.go, model/ops.go): without that no
+		// Q5_1/Q5_K/Q4_K file comes within 1e-3. llama.cpp against itself (prompt in
 		// one batch or one token at a time) differs by 5.8e-3 on q4_k_m and
 		// 4.5e-3 on iq4_xs: these small models turn last-bit differences
 		// into different activation roundings, so only ggml's exact float
 		// order matches (quant/dot_ggml.go).
-		{"models/books5M/llamacpp/books5M-q6_k.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
-		{"models/books5M/llamacpp/books5M-iq4_xs.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
-		{"models/books5M/llamacpp/books5M-pure-q4_1.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
-		{"models/books5M/llamacpp/books5M-q4_0.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
-		{"models/books5M/llamacpp/books5M-q2_k.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}},
+		{"models/books5M/llamacpp/books5M-pure-q5_1.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, false},
+		{"models/books5M/llamacpp/books5M-q6_k.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, false},
+		{"models/books5M/llamacpp/books5M-iq4_xs.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, false},
+		{"models/books5M/llamacpp/books5M-pure-q4_1.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, false},
+		{"models/books5M/llamacpp/books5M-q4_0.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, false},
+		{"models/books5M/llamacpp/books5M-q2_k.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, false},
+		{"models/books5M/llamacpp/books5M-q4_k_m.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, true},
+		{"models/books5M/llamacpp/books5M-pure-q4_k.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, true},
+		{"models/books5M/llamacpp/books5M-pure-q5_k.gguf", []int{1, 359, 413, 286, 265, 329, 356, 373, 378, 419, 432}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.model, func(t *testing.T) {
+			if c.asmOnly && !asmKernels {
+				t.Skip("pure-Go kernels: this type's kernel does not follow ggml's float order yet")
+			}
 			m := load(t, c.model)
 			ans := llamacpp.Run(t, llamacpp.Request{Model: shared.Path(t, c.model), Tokens: c.tokens, NPredict: 8, Probabilities: true, TopProbs: 20, IgnoreEOS: true}.Exact())
 			if len(ans.Probs) != len(ans.Generated) || len(ans.Generated) == 0 {

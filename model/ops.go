@@ -7,11 +7,14 @@ import (
 // rmsNorm sets dst = x / sqrt(mean(x²) + eps) * w (PyTorch's RMSNorm: the
 // sum of squares in higher precision, the scaling in float32).
 func rmsNorm(dst, x, w []float32, eps float32) {
+	// ggml's rms_norm, rounding for rounding: squares in float32 summed
+	// in float64, the mean rounded to float32, 1/sqrtf(mean+eps).
 	var ss float64
 	for _, v := range x {
-		ss += float64(v) * float64(v)
+		ss += float64(float32(v * v))
 	}
-	s := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	mean := float32(ss / float64(len(x)))
+	s := 1 / float32(math.Sqrt(float64(mean+eps)))
 	w = w[:len(x)]
 	dst = dst[:len(x)]
 	for i, v := range x {

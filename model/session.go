@@ -126,7 +126,8 @@ func (s *Session) Context() int { return s.ctx }
 func (s *Session) Cache() KVCache { return s.cache }
 
 // Reset forgets every position (and releases the pages it shares through
-// a prefix cache).
+// a prefix cache). It always leaves the session as NewSession made it,
+// also after an evaluation that was cut short.
 func (s *Session) Reset() { s.Truncate(0) }
 
 // Close releases the session's hold on shared prefix-cache pages; the
@@ -140,10 +141,30 @@ func (s *Session) Truncate(n int) {
 	if n < 0 || n > s.pos {
 		panic(fmt.Sprintf("model: Truncate(%d) outside [0, %d]", n, s.pos))
 	}
+	s.rollback(n)
+}
+
+// rollback returns the session to position n ≤ Pos: the cache drops every
+// row of positions n and later, including those a forward pass that never
+// finished stored (its layers Put their keys and values before the pass
+// commits them with SetLen).
+func (s *Session) rollback(n int) {
 	s.pos = n
 	s.cache.SetLen(n)
-	if s.prefix != nil {
+	if s.prefix != nil && len(s.hist) > n {
 		s.hist = s.hist[:n]
+	}
+}
+
+// guard is deferred by the evaluating methods: when one of them does not
+// return normally (a hook or callback panicked, and the caller may
+// recover), the session goes back to where the call started, so that
+// neither Reset nor the next call sees half a pass. An eviction policy may
+// already have dropped positions in the layers the pass reached; those
+// stay dropped.
+func (s *Session) guard(start int, done *bool) {
+	if !*done {
+		s.rollback(start)
 	}
 }
 
@@ -167,6 +188,9 @@ func (s *Session) check(tokens []int) error {
 // session and returns the logits that predict the next token. The slice is
 // the session's and is overwritten by the next call.
 //
+// A call that does not return (a hook panicking, recovered by the
+// caller) leaves the session at the position it started from.
+//
 // With a prefix cache (SessionOptions.Prefix), a prompt evaluated from
 // position 0 first reuses the longest chain of cached pages that match
 // all its tokens but the last, and computes only the rest.
@@ -174,6 +198,8 @@ func (s *Session) Prefill(tokens []int) ([]float32, error) {
 	if err := s.check(tokens); err != nil {
 		return nil, err
 	}
+	done := false
+	defer s.guard(s.pos, &done)
 	if s.prefix != nil && s.pos == 0 && len(tokens) > 1 {
 		t32 := toInt32(tokens[:len(tokens)-1])
 		if path := s.prefix.match(t32); len(path) > 0 {
@@ -191,6 +217,7 @@ func (s *Session) Prefill(tokens []int) ([]float32, error) {
 		}
 		s.forward(chunk, out, false)
 	}
+	done = true
 	return s.logits, nil
 }
 
@@ -200,12 +227,15 @@ func (s *Session) PrefillAll(tokens []int) ([]float32, error) {
 	if err := s.check(tokens); err != nil {
 		return nil, err
 	}
+	done := false
+	defer s.guard(s.pos, &done)
 	vocab := s.m.Config.VocabSize
 	all := make([]float32, len(tokens)*vocab)
 	for i := 0; i < len(tokens); i += s.batch {
 		chunk := tokens[i:min(i+s.batch, len(tokens))]
 		s.forward(chunk, all[i*vocab:(i+len(chunk))*vocab], true)
 	}
+	done = true
 	return all, nil
 }
 
@@ -217,6 +247,8 @@ func (s *Session) PrefillFunc(tokens []int, fn func(i int, logits []float32)) er
 	if err := s.check(tokens); err != nil {
 		return err
 	}
+	done := false
+	defer s.guard(s.pos, &done)
 	vocab := s.m.Config.VocabSize
 	if cap(s.allBuf) < s.batch*vocab {
 		s.allBuf = make([]float32, s.batch*vocab)
@@ -229,6 +261,7 @@ func (s *Session) PrefillFunc(tokens []int, fn func(i int, logits []float32)) er
 			fn(i+j, buf[j*vocab:(j+1)*vocab])
 		}
 	}
+	done = true
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/lmc-project/lmc/kernels"
 	"github.com/lmc-project/lmc/model"
 	"github.com/lmc-project/lmc/modelfile"
+	"github.com/lmc-project/lmc/models/lmcmini"
 )
 
 // TestBooks5MBF16 runs the BF16 release of books5M against the F32
@@ -322,5 +323,144 @@ func TestThreadsDeterministic(t *testing.T) {
 				t.Fatalf("%d threads: logit %d = %g, one thread %g", th, i, all[i], ref[i])
 			}
 		}
+	}
+}
+
+// abortPass runs a prefill of tokens on s that a hook cuts short (a panic
+// recovered here, as the quantize pipeline's calibration passes do) at
+// the named linear layer.
+func abortPass(t *testing.T, m *model.Model, s *model.Session, tokens []int, at string) {
+	t.Helper()
+	type stop struct{}
+	old := m.Hooks.OnLinearInput
+	m.Hooks.OnLinearInput = func(_ int, name string, _ []float32, _, _ int) {
+		if name == at {
+			panic(stop{})
+		}
+	}
+	defer func() {
+		m.Hooks.OnLinearInput = old
+		r := recover()
+		if _, ok := r.(stop); !ok {
+			t.Fatalf("pass not aborted at %s (recovered %v)", at, r)
+		}
+	}()
+	s.PrefillAll(tokens)
+}
+
+// TestResetAfterAbortedPass checks that a forward pass cut short inside
+// the engine (a hook panicking, recovered by the caller) leaves a session
+// that Reset, Truncate, or simply the next pass bring back to a
+// consistent state: the next pass gives exactly the logits of a fresh
+// session, for every cache layout (float, block-quantized, KIVI with its
+// residual window, eviction policies, prefix sharing, small batches).
+func TestResetAfterAbortedPass(t *testing.T) {
+	mf, err := modelfile.Open(lmcmini.Name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Close()
+	m, err := model.Load(mf, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := make([]int, 96)
+	for i := range tokens {
+		tokens[i] = (i*131 + 7) % 2048
+	}
+	prefix, err := model.NewPrefixCache(model.PrefixOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		o    model.SessionOptions
+	}{
+		{"f32", model.SessionOptions{Context: 256}},
+		{"f16-batch-40", model.SessionOptions{Context: 256, KV: model.KVF16, Batch: 40}},
+		{"q8_0", model.SessionOptions{Context: 256, KV: model.KVQ8_0}},
+		{"int4-kivi", model.SessionOptions{Context: 256, KV: model.KVInt4}},
+		{"int2-kivi-batch-24", model.SessionOptions{Context: 256, KV: model.KVInt2, Batch: 24}},
+		{"h2o", model.SessionOptions{Context: 256, KVOptions: model.KVOptions{Policy: model.KVH2O, Budget: 64}, Batch: 32}},
+		{"streaming", model.SessionOptions{Context: 256, KVOptions: model.KVOptions{Policy: model.KVStreaming, Budget: 48}, Batch: 16}},
+		{"prefix", model.SessionOptions{Context: 256, KVOptions: model.KVOptions{Prefix: prefix, PageSize: 16}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fresh, err := m.NewSessionWith(c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := fresh.PrefillAll(tokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh.Close()
+			s, err := m.NewSessionWith(c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			check := func(what string, got []float32, err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				if d := maxAbsDiff(got, want); d != 0 {
+					t.Errorf("%s: logits differ from a fresh session's by up to %.3g", what, d)
+				}
+			}
+			// Aborted at the start, in the middle (after some layers
+			// stored their keys and values) and at the output projection.
+			for _, at := range []string{"blk.0.attn_q.weight", "blk.3.ffn_down.weight", "blk.5.attn_output.weight", "output.weight"} {
+				abortPass(t, m, s, tokens, at)
+				s.Reset()
+				if s.Pos() != 0 || s.Cache().Len() != 0 {
+					t.Fatalf("after Reset: Pos %d, cache Len %d", s.Pos(), s.Cache().Len())
+				}
+				got, err := s.PrefillAll(tokens)
+				check("abort at "+at+", Reset, prefill", got, err)
+				// Aborted again, then the next pass without Reset.
+				s.Reset()
+				abortPass(t, m, s, tokens, at)
+				got, err = s.PrefillAll(tokens)
+				check("abort at "+at+", prefill without Reset", got, err)
+				s.Reset()
+			}
+			// Aborted after some positions were committed: Truncate to
+			// them (or nothing) continues as if the pass never ran.
+			if c.o.Policy != model.KVKeepAll {
+				return // an aborted pass may already have evicted positions
+			}
+			// (The reference runs the same two calls: with KIVI, where a
+			// pass ends decides what is quantized.)
+			fresh, err = m.NewSessionWith(c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fresh.Close()
+			if _, err := fresh.PrefillAll(tokens[:40]); err != nil {
+				t.Fatal(err)
+			}
+			want, err = fresh.PrefillAll(tokens[40:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.PrefillAll(tokens[:40]); err != nil {
+				t.Fatal(err)
+			}
+			abortPass(t, m, s, tokens[40:], "blk.2.ffn_gate.weight")
+			if s.Pos() != 40 {
+				t.Errorf("Pos() = %d after a pass aborted at position 40", s.Pos())
+			}
+			s.Truncate(40)
+			got, err := s.PrefillAll(tokens[40:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(got, want); d != 0 {
+				t.Errorf("abort after 40 positions, Truncate(40): logits differ by up to %.3g", d)
+			}
+		})
 	}
 }

@@ -84,6 +84,7 @@ func useLevel(l int) {
 	quantizeRowQ8_1Impl = quantizeRowQ8_1Go
 	quantizeRowQ8KImpl = quantizeQ8K
 	if l < levelAVX2 {
+		applyGGMLOrder()
 		return
 	}
 	Q8_0.quant = func(d []byte, x, _ []float32) { blockQuant(quantRefQ8_0AVX2)(d, x) }
@@ -94,15 +95,14 @@ func useLevel(l int) {
 
 	Q8_0.dot = blockDot(dotQ8_0AVX2, 32)
 	Q4_0.dot = blockDot(dotQ4_0AVX2, 32)
-	// Q4_1 keeps the Go dotQ4_1Q8_1GGML at every level: it repeats
-	// ggml-cpu's lanes and fused adds, which these kernels do not (with
-	// them llama.cpp's pure Q4_1 file drifts by 4e-3 in probabilities).
+	Q4_1.dot = blockDot(dotQ4_1AVX2, 32)
 	Q5_0.dot = blockDot(dotQ5_0AVX2, 32)
 	Q5_1.dot = blockDot(dotQ5_1AVX2, 32)
 	IQ4_NL.dot = blockDot(dotIQ4NLAVX2, 32)
 	if l >= levelVNNI {
 		Q8_0.dot = blockDot(dotQ8_0VNNI, 32)
 		Q4_0.dot = blockDot(dotQ4_0VNNI, 32)
+		Q4_1.dot = blockDot(dotQ4_1VNNI, 32)
 		Q5_0.dot = blockDot(dotQ5_0VNNI, 32)
 		Q5_1.dot = blockDot(dotQ5_1VNNI, 32)
 		IQ4_NL.dot = blockDot(dotIQ4NLVNNI, 32)
@@ -113,6 +113,7 @@ func useLevel(l int) {
 	Q5_K.dot = blockDot(dotQ5KAVX2, 256)
 	Q6_K.dot = blockDot(dotQ6KAVX2, 256)
 	IQ4_XS.dot = blockDot(dotIQ4XSAVX2, 256)
+	applyGGMLOrder()
 
 	quantizeRowQ8_0Impl = func(dst []byte, x []float32) {
 		if len(x) >= 32 {
@@ -355,3 +356,6 @@ func q3Cand(x, w, wx *float32, L *int32, sumlx, suml2 float32, newL *int32) uint
 
 //go:noescape
 func q3CandAVX2(x, w, wx *float32, L *int32, sumlx, suml2 float32, newL *int32) uint32
+
+// resetKernels reapplies the current kernel level.
+func resetKernels() { useLevel(curLevel) }

@@ -7,6 +7,14 @@ var levelNames = [...]string{"go"}
 // setArchKernels keeps the pure-Go kernels.
 func setArchKernels() {}
 
+// resetKernels restores the pure-Go kernels.
+func resetKernels() {
+	for _, f := range formats {
+		f.dot = f.dotG
+	}
+	applyGGMLOrder()
+}
+
 func kernelLevels() []string { return []string{"go"} }
 
 func setLevel(string) (restore func()) { return func() {} }

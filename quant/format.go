@@ -87,7 +87,7 @@ func withRef(ref func(dst []byte, x []float32), impl func(dst []byte, x, qw []fl
 // k-quants); they have no dot product of their own.
 var (
 	Q4_0   = newFormat(gguf.TypeQ4_0, gguf.TypeQ8_0, withRef(quantizeQ4_0Ref, quantizeQ4_0Impl), dequantizeQ4_0, dotQ4_0Q8_0)
-	Q4_1   = newFormat(gguf.TypeQ4_1, gguf.TypeQ8_1, withRef(quantizeQ4_1Ref, quantizeQ4_1Impl), dequantizeQ4_1, dotQ4_1Q8_1GGML)
+	Q4_1   = newFormat(gguf.TypeQ4_1, gguf.TypeQ8_1, withRef(quantizeQ4_1Ref, quantizeQ4_1Impl), dequantizeQ4_1, dotQ4_1Q8_1)
 	Q5_0   = newFormat(gguf.TypeQ5_0, gguf.TypeQ8_0, withRef(quantizeQ5_0Ref, quantizeQ5_0Impl), dequantizeQ5_0, dotQ5_0Q8_0)
 	Q5_1   = newFormat(gguf.TypeQ5_1, gguf.TypeQ8_1, withRef(quantizeQ5_1Ref, quantizeQ5_1Impl), dequantizeQ5_1, dotQ5_1Q8_1)
 	Q8_0   = newFormat(gguf.TypeQ8_0, gguf.TypeQ8_0, func(d []byte, x, _ []float32) { quantizeQ8_0Ref(d, x) }, dequantizeQ8_0, dotQ8_0Q8_0)

@@ -50,7 +50,7 @@ type calibRunner struct {
 	buf    []int
 }
 
-// errStopPass unwinds a forward pass once the layer of interest is done.
+// stopPass unwinds a forward pass once the layer of interest is done.
 type stopPass struct{}
 
 func newCalibRunner(mm *model.Model, c *Calibration) (*calibRunner, error) {
@@ -120,10 +120,9 @@ func (cr *calibRunner) run(all bool) (err error) {
 			if _, ok := r.(stopPass); !ok {
 				panic(r)
 			}
-			// The pass was cut short inside the engine: start the next
-			// chunk from a fresh session rather than trusting the cache of
-			// an unfinished forward pass.
-			cr.s, err = cr.mm.NewSessionWith(model.SessionOptions{Context: cr.c.Context, Batch: cr.c.Context})
+			// The pass was cut short inside the engine on purpose; the
+			// session rolls itself back, so the next chunk reuses it.
+			err = nil
 		}
 	}()
 	if all {

@@ -70,68 +70,21 @@ func (rs *runState) calibrated() error {
 }
 
 // restore puts a block already in the partial output back into the engine
-// (layer -1: the output projection), for a resumed run: ggml weights as
-// they are, AWQ's with their scales undone.
+// (layer -1: the output projection), for a resumed run.
 func (rs *runState) restore(lq *layerQuantizer, l int) error {
-	var names []string
-	if l >= 0 {
-		for _, s := range linearSuffixes {
-			names = append(names, fmt.Sprintf("blk.%d.%s.weight", l, s))
-		}
-	} else {
-		names = []string{"output.weight"}
-	}
-	for _, name := range names {
-		p := lq.plans[name]
-		data, err := rs.out.read(name)
+	err := lq.reinstall(l, func(p *TensorPlan) ([]float32, error) {
+		data, err := rs.out.read(p.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		rows, cols := int(p.Shape[0]), int(p.Shape[1])
-		deq := make([]float32, rows*cols)
+		deq := make([]float32, p.Shape[0]*p.Shape[1])
 		if err := decodeRows(deq, data, p.Type); err != nil {
-			return err
+			return nil, err
 		}
-		var col, row []float32
-		key := func(k string) string { return fmt.Sprintf("awq.%d.%s", l, k) }
-		if rs.o.Method == MethodAWQ {
-			switch inputOf(name) {
-			case inAttn:
-				col, err = decodeF32s(lq.extra[key("attn")])
-				if err == nil && name == fmt.Sprintf("blk.%d.attn_v.weight", l) {
-					row, err = decodeF32s(lq.extra[key("v")])
-				}
-			case inAttnOut:
-				col, err = decodeF32s(lq.extra[key("o")])
-			case inFFN:
-				col, err = decodeF32s(lq.extra[key("ffn")])
-				if err == nil && name == fmt.Sprintf("blk.%d.ffn_up.weight", l) {
-					row, err = decodeF32s(lq.extra[key("down")])
-				}
-			case inDown:
-				col, err = decodeF32s(lq.extra[key("down")])
-			case inOutput:
-				col, err = decodeF32s(lq.extra["awq.out"])
-			}
-			if err != nil {
-				return err
-			}
-		}
-		for r := 0; r < rows; r++ {
-			for c := 0; c < cols; c++ {
-				v := deq[r*cols+c]
-				if row != nil {
-					v *= row[r]
-				}
-				if col != nil {
-					v /= col[c]
-				}
-				deq[r*cols+c] = v
-			}
-		}
-		if err := lq.mm.ReplaceWeightF32(name, deq); err != nil {
-			return err
-		}
+		return deq, nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, n := range lq.blockTensors(l) {
 		rs.progress(n)

@@ -36,7 +36,10 @@
 // continues. OUT appears, by rename, only when every tensor is written.
 // Bad input that would fail again (NaN or ±Inf weights, an importance
 // matrix of another model, a calibration text too short) removes the
-// partial files.
+// partial files. HF-format runs keep OUT.partial as a folder of finished
+// integer matrices (and AWQ's folded norms) instead, and write the output
+// folder from it at the end; a partial state of other inputs or another
+// recipe is discarded with a note (Options.Log).
 //
 // # Calibrated methods
 //
@@ -76,7 +79,7 @@
 // Llama-family models (what package model runs) for calibrated methods;
 // RTN takes any tensors. Requantizing a quantized source needs
 // Options.AllowRequantize. Types lmc cannot write (IQ1–IQ3, TQ) are
-// refused with the tensor named. HF-format runs are not resumable and keep
-// the integer codes of all linear layers in memory until written (one
-// byte per weight).
+// refused with the tensor named. HF-format runs resume like GGUF ones:
+// their finished layers wait in the folder OUT.partial (one byte per
+// weight and their scales) until the output folder is written.
 package quantize

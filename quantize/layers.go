@@ -533,6 +533,81 @@ func (lq *layerQuantizer) output() error {
 	return lq.sink(np, nil, nil, x, tr)
 }
 
+// reinstall puts a block already quantized (layer -1: the output
+// projection) back into the engine, for a resumed run: deq returns each
+// linear's stored weights dequantized, in the coordinates they were
+// quantized in; AWQ's scales (kept in lq.extra) are undone exactly as
+// finish undid them, so the engine holds the same float32 weights as in
+// the run that quantized the block.
+func (lq *layerQuantizer) reinstall(l int, deq func(p *TensorPlan) ([]float32, error)) error {
+	var names []string
+	if l >= 0 {
+		for _, s := range linearSuffixes {
+			names = append(names, fmt.Sprintf("blk.%d.%s.weight", l, s))
+		}
+	} else {
+		names = []string{"output.weight"}
+	}
+	for _, name := range names {
+		p := lq.plans[name]
+		if p == nil {
+			return fmt.Errorf("quantize: block %d has no %s", l, name)
+		}
+		w, err := deq(p)
+		if err != nil {
+			return fmt.Errorf("quantize: resuming %s: %w", name, err)
+		}
+		rows, cols := int(p.Shape[0]), int(p.Shape[1])
+		if len(w) != rows*cols {
+			return fmt.Errorf("quantize: resuming %s: %d stored weights for [%d, %d]", name, len(w), rows, cols)
+		}
+		var col, row []float32
+		key := func(k string) string { return fmt.Sprintf("awq.%d.%s", l, k) }
+		if lq.o.Method == MethodAWQ {
+			switch inputOf(name) {
+			case inAttn:
+				col, err = decodeF32s(lq.extra[key("attn")])
+				if err == nil && name == fmt.Sprintf("blk.%d.attn_v.weight", l) {
+					row, err = decodeF32s(lq.extra[key("v")])
+				}
+			case inAttnOut:
+				col, err = decodeF32s(lq.extra[key("o")])
+			case inFFN:
+				col, err = decodeF32s(lq.extra[key("ffn")])
+				if err == nil && name == fmt.Sprintf("blk.%d.ffn_up.weight", l) {
+					row, err = decodeF32s(lq.extra[key("down")])
+				}
+			case inDown:
+				col, err = decodeF32s(lq.extra[key("down")])
+			case inOutput:
+				col, err = decodeF32s(lq.extra["awq.out"])
+			}
+			if err != nil {
+				return fmt.Errorf("quantize: resuming %s: %w", name, err)
+			}
+			if len(col) != cols || (row != nil && len(row) != rows) {
+				return fmt.Errorf("quantize: resuming %s: the partial state's AWQ scales do not fit [%d, %d]", name, rows, cols)
+			}
+		}
+		for r := 0; r < rows; r++ {
+			for c := 0; c < cols; c++ {
+				v := w[r*cols+c]
+				if row != nil {
+					v *= row[r]
+				}
+				if col != nil {
+					v /= col[c]
+				}
+				w[r*cols+c] = v
+			}
+		}
+		if err := lq.mm.ReplaceWeightF32(name, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func encodeF32s(v []float32) string {
 	b := make([]byte, 4*len(v))
 	for i, x := range v {

@@ -26,6 +26,9 @@ type partialState struct {
 	Header  string                   `json:"header_sha256"`
 	Done    map[string]*TensorReport `json:"done"`
 	Extra   map[string]string        `json:"extra,omitempty"`
+	// Files are the files of finished tensors (HF formats, whose partial
+	// output is a folder of them).
+	Files map[string]*partFile `json:"files,omitempty"`
 }
 
 // ggufOut writes a GGUF file whose layout is known up front (the header and
@@ -66,7 +69,7 @@ func encodeHeader(kvs []gguf.KV, infos []gguf.TensorInfo) ([]byte, []gguf.Tensor
 
 // openGGUFOut prepares out. With resume, a partial output made with the
 // same key and header is continued; otherwise it is started afresh.
-func openGGUFOut(out string, kvs []gguf.KV, infos []gguf.TensorInfo, key string, resume bool) (*ggufOut, error) {
+func openGGUFOut(out string, kvs []gguf.KV, infos []gguf.TensorInfo, key string, resume bool, log func(string)) (*ggufOut, error) {
 	header, laid, align, err := encodeHeader(kvs, infos)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", out, err)
@@ -82,13 +85,28 @@ func openGGUFOut(out string, kvs []gguf.KV, infos []gguf.TensorInfo, key string,
 	g.total += int64(len(header))
 	hsum := sha256.Sum256(header)
 	hh := hex.EncodeToString(hsum[:])
-	if resume {
-		if st, err := readState(g.statePath); err == nil && st.Version == stateVersion && st.Key == key && st.Header == hh {
-			if f, err := os.OpenFile(g.partial, os.O_RDWR, 0); err == nil {
-				g.f, g.state = f, st
-				g.verify()
-				return g, nil
-			}
+	st, stErr := readState(g.statePath)
+	pst, pErr := os.Lstat(g.partial)
+	switch {
+	case stErr != nil && pErr != nil:
+	case !resume:
+		log(fmt.Sprintf("--no-resume: discarding %s from an earlier run", g.partial))
+	case stErr != nil:
+		log(fmt.Sprintf("discarding %s: its state %s is missing or unreadable", g.partial, g.statePath))
+	case st.Version != stateVersion || st.Header == "hf" || pErr != nil || !pst.Mode().IsRegular():
+		log(fmt.Sprintf("discarding %s: it was made by another version of lmc or for another output format", g.partial))
+	case st.Key != key || st.Header != hh:
+		log(fmt.Sprintf("discarding %s: it was made from other inputs or another recipe", g.partial))
+	default:
+		if f, err := os.OpenFile(g.partial, os.O_RDWR, 0); err == nil {
+			g.f, g.state = f, st
+			g.verify()
+			return g, nil
+		}
+	}
+	if pErr == nil && pst.IsDir() {
+		if err := os.RemoveAll(g.partial); err != nil { // an HF run's partial state
+			return nil, fmt.Errorf("quantize: removing the stale partial state %s: %w", g.partial, err)
 		}
 	}
 	f, err := os.OpenFile(g.partial, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)

@@ -119,7 +119,7 @@ func Run(ctx context.Context, m *modelfile.Model, out string, o Options) (*Repor
 	if err != nil {
 		return nil, err
 	}
-	g, err := openGGUFOut(out, kvs, infos, key, !o.NoResume)
+	g, err := openGGUFOut(out, kvs, infos, key, !o.NoResume, o.log)
 	if err != nil {
 		return nil, err
 	}

@@ -235,9 +235,13 @@ memory stays near one block's statistics.
 weights (--bits, --group-size, --asym) for vLLM and transformers.
 
 The output appears only when complete. A run that is killed leaves OUT.partial
-and OUT.partial.json; running the same command again continues where it
-stopped (GGUF output). A provenance manifest (inputs' sha256, recipe,
-per-tensor types and errors) is written beside the output.`,
+(the GGUF file in progress, or for the HF formats a folder of the finished
+layers) and OUT.partial.json; running the same command again verifies what
+was finished (sha256) and continues where it stopped, with the same result as
+an uninterrupted run. A partial state from other inputs or another recipe is
+discarded, with a note; --no-resume starts afresh. A provenance manifest
+(inputs' sha256, recipe, per-tensor types and errors) is written beside the
+output.`,
 		Example: `  lmc quantize books5M-f32.gguf -o books5M-q4_k_m.gguf --type q4_k_m
   lmc quantize model.gguf -o model-q4_k_m.gguf --imatrix imatrix.gguf
   lmc quantize model.gguf -o model-gptq-q4_k_m.gguf --method gptq --calib wiki.train.raw

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lmc-project/lmc/internal/provenance"
 	"github.com/lmc-project/lmc/internal/shared"
+	_ "github.com/lmc-project/lmc/models/lmcmini" // the built-in model
 	"github.com/lmc-project/lmc/quant/imatrix"
 )
 
@@ -82,6 +83,56 @@ func TestQuantizeCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(out + ".partial"); !os.IsNotExist(err) {
 		t.Errorf("partial output left behind: %v", err)
+	}
+}
+
+// TestQuantizeHFStaleState: a partial state left by another recipe beside
+// an HF-format output is discarded with a note; the folder is written, the
+// state removed, and the manifest hashes what the folder holds.
+func TestQuantizeHFStaleState(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "mini-ct")
+	if err := os.MkdirAll(out+".partial", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(out+".partial", "blk.0.attn_q.weight.qint"), []byte("stale"), 0o644)
+	os.WriteFile(out+".partial.json", []byte(`{"version":1,"key":"another recipe","header_sha256":"hf","done":{}}`), 0o644)
+	os.MkdirAll(filepath.Join(filepath.Dir(out), ".mini-ct.tmp-42"), 0o755) // a killed export's
+	code, stdout, stderr := runQ(t, "quantize", "lmc-mini", "-o", out, "--format", "compressed-tensors", "--group-size", "64")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "discarding "+out+".partial: it was made from other inputs or another recipe") {
+		t.Errorf("no note about the stale state: %q", stderr)
+	}
+	for _, p := range []string{out + ".partial", out + ".partial.json", filepath.Join(filepath.Dir(out), ".mini-ct.tmp-42")} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left behind: %v", p, err)
+		}
+	}
+	if !strings.Contains(stdout, "int4-g64-sym×42") {
+		t.Errorf("report: %s", stdout)
+	}
+	man, err := provenance.Read(provenance.PathFor(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := provenance.HashPaths(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(man.Outputs) != len(files) || len(files) < 3 {
+		t.Fatalf("manifest lists %d outputs, the folder holds %d files", len(man.Outputs), len(files))
+	}
+	for i := range files {
+		if man.Outputs[i].SHA256 != files[i].SHA256 {
+			t.Errorf("manifest: %s has sha256 %s, the file %s", files[i].Path, man.Outputs[i].SHA256, files[i].SHA256)
+		}
+	}
+	// The output exists now: a second run refuses to overwrite it,
+	// naming it, before quantizing anything.
+	code, _, stderr = runQ(t, "quantize", "lmc-mini", "-o", out, "--format", "compressed-tensors")
+	if code == 0 || !strings.Contains(stderr, out+" already exists") {
+		t.Errorf("second run: exit %d, %q", code, stderr)
 	}
 }
 
