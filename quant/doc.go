@@ -60,11 +60,11 @@
 // and BMI2), else pure Go. GODEBUG=cpu.avx512f=off selects "avx2" and
 // cpu.avx2=off the Go kernels; the build tags noasm and purego select the
 // pure-Go kernels, which are also the reference the tests hold the
-// assembly to. Where lmc must follow llama.cpp's float order bit for bit
-// (dot_ggml.go: ggml-cpu's lanes and fused multiply-adds, and the kernel it
-// switches to for batches), the Go kernel is used at every level: Q4_1's dot
-// products and IQ4_XS's batch kernel. The assembly covers every other dot
-// product and every dequantizer, the
+// assembly to. dot_ggml.go repeats ggml-cpu's float order bit for bit
+// (its lanes and fused multiply-adds, and the kernel it switches to for
+// batches): IQ4_XS's batch kernel always, and Q4_1, Q5_1 and Q5_K's dot
+// products under [SetGGMLOrder] (slower; for comparisons with llama.cpp).
+// The assembly covers every other dot product and every dequantizer, the
 // activation quantizers, the reference quantizers of the 32-element
 // formats, and the hot loops of the k-quant quantizers: the trial-scale
 // loops of make_qkx2_quants (Q2_K, Q4_K, Q5_K) and make_qx_quants (Q6_K)
