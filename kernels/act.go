@@ -12,7 +12,7 @@ func SwiGLU(g, u []float32) {
 	if len(u) < len(g) {
 		panic(fmt.Sprintf("kernels: SwiGLU u has %d floats, g %d", len(u), len(g)))
 	}
-	swigluGGML(g, u[:len(g)])
+	cur.swiglu(g, u[:len(g)])
 }
 
 // Softmax sets x to softmax(scale·x): x[i] = e^(scale·(x[i]−max)) / Σ.
@@ -59,10 +59,12 @@ func expRef(x float32) float32 {
 	return y * math.Float32frombits(uint32(int32(k)+127)<<23)
 }
 
-// swigluRef is the loop the SwiGLU kernels compute.
+// swigluRef is the loop the SwiGLU kernels compute: ggml's
+// ggml_vec_swiglu_f32, silu(x) = x / (1 + e^(0−x)) with ggml's exp, then
+// times u, so that lmc's activations round exactly as llama.cpp's.
 func swigluRef(g, u []float32) {
 	for i, z := range g {
-		g[i] = z * u[i] / (1 + expRef(-z))
+		g[i] = z / (1 + expGGML(0-z)) * u[i]
 	}
 }
 

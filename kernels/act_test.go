@@ -87,3 +87,52 @@ func TestActivationsAllImpls(t *testing.T) {
 		}
 	}
 }
+
+// TestSwiGLUExact holds every SwiGLU kernel to swigluRef bit for bit (they
+// all compute ggml's arithmetic), on ordinary values and on the edges of
+// ggml's exp: results in the subnormal range (x ≈ 100), 2^n past 126
+// (x ≈ −100), |n| > 192 (±140), huge inputs, infinities, NaN and zeros.
+func TestSwiGLUExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 87.3, -87.3, 88.7, -88.7, 100, -100, 103.9, -103.9,
+		130, -130, 133, -133, 140, -140, 1e30, -1e30, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, -1e-40}
+	n := 16 * 20
+	g0 := make([]float32, n)
+	u := make([]float32, n)
+	for i := range g0 {
+		if i < len(special) {
+			g0[i] = special[i]
+		} else {
+			g0[i] = float32(rng.NormFloat64() * 8)
+		}
+		u[i] = float32(rng.NormFloat64())
+	}
+	u[0] = 1
+	want := append([]float32(nil), g0...)
+	swigluRef(want, u)
+	for _, im := range impls() {
+		g := append([]float32(nil), g0...)
+		restore := setImpl(im.name)
+		SwiGLU(g, u)
+		restore()
+		for i := range g {
+			if math.Float32bits(g[i]) != math.Float32bits(want[i]) && !(g[i] != g[i] && want[i] != want[i]) {
+				t.Errorf("%s: SwiGLU(%g)·%g = %g (%#x), swigluRef %g (%#x)", im.name, g0[i], u[i], g[i], math.Float32bits(g[i]), want[i], math.Float32bits(want[i]))
+			}
+		}
+	}
+}
+
+// TestExpGGML bounds ggml's exp against math.Exp: about 1.5 ulp in the
+// normal range, 0 and +Inf past ggml's cut-offs.
+func TestExpGGML(t *testing.T) {
+	for x := float32(-87); x <= 88; x += 0.0137 {
+		want := math.Exp(float64(x))
+		if d := math.Abs(float64(expGGML(x))-want) / want; d > 3e-7 {
+			t.Fatalf("expGGML(%g) = %g, want %g (rel %.2g)", x, expGGML(x), want, d)
+		}
+	}
+	if expGGML(-140) != 0 || !math.IsInf(float64(expGGML(140)), 1) || expGGML(0) != 1 || !math.IsNaN(float64(expGGML(float32(math.NaN())))) {
+		t.Fatalf("expGGML special values: %g %g %g", expGGML(-140), expGGML(140), expGGML(0))
+	}
+}

@@ -2,11 +2,15 @@ package kernels
 
 import "math"
 
+// fmaf is a float32 fused multiply-add (a·b + c rounded once; through
+// float64, which differs only for a tie at 2^-29, never in these uses).
 func fmaf(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
 
-// ggmlExpf is ggml's vectorised ggml_v_expf (AVX-512 and AVX2+FMA
-// versions compute the same values), lane by lane.
-func ggmlExpf(x float32) float32 {
+// expGGML is ggml's vectorised ggml_v_expf (the AVX-512 version),
+// operation for operation: n = round(x·log2 e), b = x − n·ln2 in two
+// fused steps, e^b by a degree-5 polynomial in fused steps, times 2^n
+// (one rounding, as VSCALEFPS); 0 or +Inf where |n| > 192.
+func expGGML(x float32) float32 {
 	const r = 0x1.8p23
 	z := fmaf(x, 0x1.715476p+0, r)
 	n := z - r
@@ -26,11 +30,3 @@ func ggmlExpf(x float32) float32 {
 }
 
 func abs32f(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
-
-// swigluGGML is ggml_vec_swiglu_f32's vector loop: (x / (1 + expf(0−x))) · g.
-func swigluGGML(g, u []float32) {
-	for i, z := range g {
-		s := z / (1 + ggmlExpf(0-z))
-		g[i] = s * u[i]
-	}
-}
