@@ -42,8 +42,8 @@ func TestAgainstLlamaCpp(t *testing.T) {
 	// rounding; here they repeat ggml's arithmetic exactly.
 	defer quant.SetGGMLOrder(true)()
 	cases := []struct {
-		model   string
-		tokens  []int
+		model  string
+		tokens []int
 		// avx512: matches only with lmc's AVX-512 kernels (as the judge's
 		// zen4 build runs); the AVX2 and pure-Go ones differ in float order
 		avx512 bool
