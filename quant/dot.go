@@ -233,25 +233,22 @@ func dotQ6KQ8K(n int, x, y []byte) float32 {
 	return sumf
 }
 
-func dotIQ4XSQ8K(n int, x, y []byte) float32 {
-	var sumf float32
-	for ; len(x) >= iq4XSBytes; x, y = x[iq4XSBytes:], y[q8KBytes:] {
-		dy, q8, _ := q8K(y)
-		sh := le16(x[2:])
-		qs := x[8:136]
-		var isum int32
-		for ib := 0; ib < 8; ib++ {
-			ls := int32(x[4+ib/2]>>(4*(ib%2))&15) | int32(sh>>(2*ib)&3)<<4
-			var s int32
-			for j := 0; j < 16; j++ {
-				s += int32(kvaluesIQ4NL[qs[16*ib+j]&15]) * int32(int8(q8[32*ib+j]))
-				s += int32(kvaluesIQ4NL[qs[16*ib+j]>>4]) * int32(int8(q8[32*ib+16+j]))
-			}
-			isum += (ls - 32) * s
+// iq4XSSum is one IQ4_XS super-block's integer dot product with its Q8_K
+// activations, Σ over sub-blocks of (scale − 32)·Σ q·q8.
+func iq4XSSum(x, q8 []byte) int32 {
+	sh := le16(x[2:])
+	qs := x[8:136]
+	var isum int32
+	for ib := 0; ib < 8; ib++ {
+		ls := int32(x[4+ib/2]>>(4*(ib%2))&15) | int32(sh>>(2*ib)&3)<<4
+		var s int32
+		for j := 0; j < 16; j++ {
+			s += int32(kvaluesIQ4NL[qs[16*ib+j]&15]) * int32(int8(q8[32*ib+j]))
+			s += int32(kvaluesIQ4NL[qs[16*ib+j]>>4]) * int32(int8(q8[32*ib+16+j]))
 		}
-		sumf += float32(f16(le16(x))*dy) * float32(isum)
+		isum += (ls - 32) * s
 	}
-	return sumf
+	return isum
 }
 
 // quantizeRowQ8_1Go is ggml-cpu's quantize_row_q8_1 (AVX arithmetic): the

@@ -15,9 +15,12 @@ import "math"
 //     are summed as hsum_float_8 does at the end. A scalar term (the min
 //     of Q4_1/Q5_1/Q5_K) runs in its own fused chain (GCC contracts
 //     `summs += a*b`) and is added last.
-//   - the repacked Q4_K GEMV/GEMM (q4_K_8x8, used for every Q4_K matrix
-//     whose row count is a multiple of 8): one fused chain for Σ sc·q·q8
-//     and one for Σ m·bsum over super-blocks, subtracted at the end.
+//   - the IQ panel GEMM (IQ4_XS batches): one fused chain of d·Σ per
+//     super-block.
+//
+// Q4_K needs no kernel here: with SwiGLU and RMSNorm rounding as ggml's,
+// lmc's AVX-512 Q4_K path already matches ggml's repacked q4_K_8x8 on
+// llama.cpp's files.
 
 // fma32 is a float32 fused multiply-add (a*b exactly, plus c, rounded once
 // to float32, except for a double rounding that needs a tie at 2^-29).
@@ -77,66 +80,6 @@ func dotQ5_1Q8_1GGML(n int, x, y []byte) float32 {
 		}
 	}
 	return hsum8(&acc) + summs
-}
-
-// dotQ4KQ8KGGML is the repacked q4_K_8x8 GEMV/GEMM's arithmetic.
-func dotQ4KQ8KGGML(n int, x, y []byte) float32 {
-	var accR, accM float32
-	for ; len(x) >= q4KBytes; x, y = x[q4KBytes:], y[q8KBytes:] {
-		dy, q8, bsum := q8K(y)
-		var isum, summ int32
-		q4 := x[16:144]
-		for j := 0; j < 8; j++ {
-			sc, m := scaleMinK4(j, x[4:16])
-			summ += int32(m) * (bsum(2*j) + bsum(2*j+1))
-			shift := uint(4 * (j & 1))
-			var s int32
-			for l := 0; l < 32; l++ {
-				s += int32(q4[32*(j/2)+l]>>shift&15) * int32(int8(q8[32*j+l]))
-			}
-			isum += int32(sc) * s
-		}
-		accR = fma32(float32(isum), f16(le16(x))*dy, accR)
-		accM = fma32(float32(summ), f16(le16(x[2:]))*dy, accM)
-	}
-	return accR - accM
-}
-
-// dotQ4KQ8KVecGGML is vec_dot_q4_K_q8_K (AVX2), for Q4_K matrices that
-// are not repacked (row count not a multiple of 8).
-func dotQ4KQ8KVecGGML(n int, x, y []byte) float32 {
-	var acc [8]float32
-	var accm [4]float32
-	for ; len(x) >= q4KBytes; x, y = x[q4KBytes:], y[q8KBytes:] {
-		dy, q8, bsum := q8K(y)
-		d := dy * f16(le16(x))
-		dmin := -dy * f16(le16(x[2:]))
-		// prod lane i (of 4) = m[2i]·(bsum 4i…4i+1) + m[2i+1]·(bsum 4i+2…4i+3)
-		for i := 0; i < 4; i++ {
-			_, m0 := scaleMinK4(2*i, x[4:16])
-			_, m1 := scaleMinK4(2*i+1, x[4:16])
-			p := int32(m0)*(bsum(4*i)+bsum(4*i+1)) + int32(m1)*(bsum(4*i+2)+bsum(4*i+3))
-			accm[i] = fma32(dmin, float32(p), accm[i])
-		}
-		q4 := x[16:144]
-		var lanes [8]int32
-		for j := 0; j < 8; j++ {
-			sc, _ := scaleMinK4(j, x[4:16])
-			shift := uint(4 * (j & 1))
-			for m := 0; m < 8; m++ {
-				var s int32
-				for b := 4 * m; b < 4*m+4; b++ {
-					s += int32(q4[32*(j/2)+b]>>shift&15) * int32(int8(q8[32*j+b]))
-				}
-				lanes[m] += int32(sc) * s
-			}
-		}
-		for m := range lanes {
-			acc[m] = fma32(d, float32(lanes[m]), acc[m])
-		}
-	}
-	a0, a1 := accm[0]+accm[2], accm[1]+accm[3]
-	return hsum8(&acc) + (a0 + a1)
 }
 
 func dotQ5KQ8KGGML(n int, x, y []byte) float32 {
@@ -207,19 +150,7 @@ func dotIQ4XSQ8KIqp(n int, x, y []byte) float32 {
 	var acc float32
 	for ; len(x) >= iq4XSBytes; x, y = x[iq4XSBytes:], y[q8KBytes:] {
 		dy, q8, _ := q8K(y)
-		sh := le16(x[2:])
-		qs := x[8:136]
-		var isum int32
-		for ib := 0; ib < 8; ib++ {
-			ls := int32(x[4+ib/2]>>(4*(ib%2))&15) | int32(sh>>(2*ib)&3)<<4
-			var s int32
-			for j := 0; j < 16; j++ {
-				s += int32(kvaluesIQ4NL[qs[16*ib+j]&15]) * int32(int8(q8[32*ib+j]))
-				s += int32(kvaluesIQ4NL[qs[16*ib+j]>>4]) * int32(int8(q8[32*ib+16+j]))
-			}
-			isum += (ls - 32) * s
-		}
-		acc = fma32(float32(isum), f16(le16(x))*dy, acc)
+		acc = fma32(float32(iq4XSSum(x, q8)), f16(le16(x))*dy, acc)
 	}
 	return acc
 }

@@ -624,7 +624,7 @@ dotq3kavx2_loop:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dotIQ4XSAVX2(x, y *byte, nb int) float32 (reference: dotIQ4XSQ8K)
+// func dotIQ4XSAVX2(x, y *byte, nb int) float32 (reference: iq4XSSum)
 TEXT ·dotIQ4XSAVX2(SB), NOSPLIT, $16-28
 	PROLOGUE_K
 	VMOVDQU kconst<>+224(SB), Y13

@@ -318,7 +318,7 @@ GLOBL kconst<>(SB), RODATA|NOPTR, $272
 			f("VPBROADCASTW %d(SP), Y7", 2*ib), "VPMADDWD Y7, Y5, Y5", "VPADDD Y5, Y9, Y9")
 	}
 	L = append(L, "VCVTDQ2PS Y9, Y9", "VFMADD231PS Y9, Y2, Y0")
-	text("dotIQ4XSAVX2", "dotIQ4XSQ8K", 16, append([]string{"VMOVDQU kconst<>+224(SB), Y13", "MOVL $32, AX", "VMOVQ AX, X15", "VPBROADCASTW X15, X15"}, iq4xsConsts...), L, 136)
+	text("dotIQ4XSAVX2", "iq4XSSum", 16, append([]string{"VMOVDQU kconst<>+224(SB), Y13", "MOVL $32, AX", "VMOVQ AX, X15", "VPBROADCASTW X15, X15"}, iq4xsConsts...), L, 136)
 	return a.b.String()
 }
 

@@ -42,17 +42,9 @@ func (f *Format) blockKernel() *kernels.BlockKernel {
 	case gguf.TypeQ8_K:
 		quantizeInput = QuantizeRowQ8_K
 	}
-	rows := func(dot func(n int, x, y []byte) float32) func(dst []float32, w, x []byte, cols int) {
-		return func(dst []float32, w, x []byte, cols int) {
-			rb := cols / f.BlockSize * f.BlockBytes
-			for i := range dst {
-				dst[i] = dot(cols, w[i*rb:(i+1)*rb], x)
-			}
-		}
-	}
 	var batchDot func(dst []float32, w, x []byte, cols int)
 	if f.dotBatch != nil {
-		batchDot = rows(f.dotBatch)
+		batchDot = func(dst []float32, w, x []byte, cols int) { f.rowDots(f.dotBatch, dst, w, x, cols) }
 	}
 	return &kernels.BlockKernel{
 		BatchDot:      batchDot,
@@ -60,12 +52,17 @@ func (f *Format) blockKernel() *kernels.BlockKernel {
 		Type:          f.Type,
 		Input:         f.DotType,
 		QuantizeInput: quantizeInput,
-		Dot: func(dst []float32, w, x []byte, cols int) {
-			rb := cols / f.BlockSize * f.BlockBytes
-			for i := range dst {
-				dst[i] = f.dot(cols, w[i*rb:(i+1)*rb], x)
-			}
-		},
+		// f.dot is read per call: it changes with the kernel level and
+		// SetGGMLOrder.
+		Dot:        func(dst []float32, w, x []byte, cols int) { f.rowDots(f.dot, dst, w, x, cols) },
 		Dequantize: func(dst []float32, w []byte) { f.dequant(dst[:len(w)/f.BlockBytes*f.BlockSize], w) },
+	}
+}
+
+// rowDots sets dst[i] to the dot product of weight row i of w with x.
+func (f *Format) rowDots(dot func(n int, x, y []byte) float32, dst []float32, w, x []byte, cols int) {
+	rb := cols / f.BlockSize * f.BlockBytes
+	for i := range dst {
+		dst[i] = dot(cols, w[i*rb:(i+1)*rb], x)
 	}
 }
