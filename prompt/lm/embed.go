@@ -56,13 +56,7 @@ func (e *Embedder) embed(ctx context.Context, text string) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok := false
-	defer func() {
-		m.capture = nil
-		if !ok {
-			e.sess = nil
-		}
-	}()
+	defer func() { m.capture = nil }()
 	dim := m.net.Config.EmbeddingLength
 	sum := make([]float64, dim)
 	bos := m.bos()
@@ -111,7 +105,6 @@ func (e *Embedder) embed(ctx context.Context, text string) ([]float32, error) {
 	}
 	norm = math.Sqrt(norm)
 	v := make([]float32, dim)
-	ok = true
 	if norm == 0 {
 		return v, nil
 	}

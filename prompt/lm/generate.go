@@ -100,12 +100,6 @@ func (g *Generator) generate(ctx context.Context, req prompt.GenerateRequest) ([
 	if err != nil {
 		return nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			g.sess = nil
-		}
-	}()
 	bos := m.bos()
 	ids := append(append([]int(nil), bos...), m.encode(PromptText(req))...)
 	ctxLen := sess.Context()
@@ -140,7 +134,6 @@ func (g *Generator) generate(ctx context.Context, req prompt.GenerateRequest) ([
 			return nil, fmt.Errorf("local model %s: %w", m.name, err)
 		}
 	}
-	ok = true
 	return gen, nil
 }
 

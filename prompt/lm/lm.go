@@ -179,7 +179,9 @@ func (m *Model) encode(text string) []int {
 
 var errClosed = errors.New("lm: the model is closed")
 
-// session returns *s, or a fresh session in it. Callers hold m.mu.
+// session returns *s reset to position 0 (a session is consistent after
+// Reset even when its last pass was cancelled), creating it on first use.
+// Callers hold m.mu.
 func (m *Model) session(s **model.Session) (*model.Session, error) {
 	if m.file == nil {
 		return nil, errClosed

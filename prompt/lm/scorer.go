@@ -83,12 +83,6 @@ func (s *Scorer) selfInfo(ctx context.Context, pids, tids []int) ([]float64, err
 	if err != nil {
 		return nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			s.sess = nil // a fresh session next time, whatever state this one is in
-		}
-	}()
 	bos := m.bos()
 	body := make([]int, 0, len(pids)+len(tids))
 	body = append(append(body, pids...), tids...)
@@ -130,7 +124,6 @@ func (s *Scorer) selfInfo(ctx context.Context, pids, tids []int) ([]float64, err
 		}
 		pos += newN
 	}
-	ok = true
 	return out, nil
 }
 
