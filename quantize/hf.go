@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,11 +81,7 @@ func runHF(ctx context.Context, m *modelfile.Model, out string, o *Options, r *R
 	ok := false
 	defer func() {
 		if !ok {
-			if errors.Is(err, ErrNonFinite) || errors.Is(err, ErrInput) {
-				h.fail() // the same input fails the same way: nothing to resume
-			} else {
-				h.close()
-			}
+			abandon(h, err)
 		}
 	}()
 	if h.resumed > 0 {

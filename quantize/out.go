@@ -228,6 +228,21 @@ func (g *ggufOut) commit() error {
 	return nil
 }
 
+// abandon ends the output of a run that failed with err: an error the same
+// input would repeat (non-finite weights, bad input) discards the partial
+// state, as there is nothing to resume; any other (a cancel, a kill, a full
+// disk) keeps it for the next run.
+func abandon(out interface {
+	close()
+	fail()
+}, err error) {
+	if errors.Is(err, ErrNonFinite) || errors.Is(err, ErrInput) {
+		out.fail()
+	} else {
+		out.close()
+	}
+}
+
 // close closes the partial file, keeping it and its state for a later run.
 func (g *ggufOut) close() {
 	if g.f != nil {

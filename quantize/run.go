@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -126,11 +125,7 @@ func Run(ctx context.Context, m *modelfile.Model, out string, o Options) (*Repor
 	ok := false
 	defer func() {
 		if !ok {
-			if errors.Is(err, ErrNonFinite) || errors.Is(err, ErrInput) {
-				g.fail() // the same input fails the same way: nothing to resume
-			} else {
-				g.close()
-			}
+			abandon(g, err)
 		}
 	}()
 	if g.resumed > 0 {
